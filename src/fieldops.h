@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * fieldops.h
+ *		Declarations shared by the fmgr layer of the fieldops extension.
+ *
+ * Each subsystem (tenant context, job launcher, work schedules) has its own
+ * file; _PG_init in fieldops.c only dispatches to their init functions,
+ * which are declared here.  Pure C cores have their own headers and do not
+ * include this file, so they can be unit-tested without a server.
+ *
+ * Copyright (c) 2026, fieldops developers
+ *
+ * IDENTIFICATION
+ *		src/fieldops.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FIELDOPS_H
+#define FIELDOPS_H
+
+#include "postgres.h"
+
+/* PostgreSQL 15 does not export these itself */
+extern PGDLLEXPORT void _PG_init(void);
+extern PGDLLEXPORT void fieldops_launcher_main(Datum main_arg);
+
+/* GUC prefix reserved by the extension */
+#define FIELDOPS_GUC_PREFIX "fieldops"
+
+/* fieldops.c: true when loaded through shared_preload_libraries */
+extern bool fieldops_preloaded;
+
+/* tenant_context.c */
+extern void tenant_context_init(void);
+
+/* jobs_launcher.c */
+extern void jobs_launcher_init_gucs(void);
+extern void jobs_launcher_init_preload(void);
+
+#endif							/* FIELDOPS_H */

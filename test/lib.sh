@@ -1,0 +1,91 @@
+# test/lib.sh — shared set-up for `make test`, `make demo`, `make valgrind`
+# and `make bench`: Debian packages, build and install, and the unprivileged
+# user that runs PostgreSQL (the server refuses to run as root).
+#
+# Source it from bash with the repository root as the current directory.
+
+FIELDOPS_ROOT=$(pwd)
+PG_MAJOR=15
+PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_CONFIG=$PG_BINDIR/pg_config
+export PG_CONFIG
+
+# Debian packages every suite needs.  Build tools are listed too, so a
+# minimal image works.
+FIELDOPS_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3
+libsodium-dev libssl-dev pkg-config libipc-run-perl make gcc libc6-dev perl"
+
+say() { printf '\n== %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Install whatever is missing (as root), or tell a non-root user what to install.
+ensure_packages() {
+    local missing=() p
+    for p in $FIELDOPS_PACKAGES $*; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # the packaged cluster is not used; keep the package from creating one
+    mkdir -p /etc/postgresql-common
+    if [ ! -e /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+        echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+    fi
+    apt-get update -qq || die "apt-get update failed"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install failed"
+}
+
+# The user that runs servers and suites: postgres when we are root, else us.
+test_user() {
+    if [ "$(id -u)" -eq 0 ]; then
+        getent passwd postgres >/dev/null || die "no user 'postgres' (the postgresql-common package creates it)"
+        echo postgres
+    else
+        id -un
+    fi
+}
+
+# Run a command as the test user, with the server binaries first on PATH.
+as_test_user() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" LANG=C.UTF-8 "$@"
+    else
+        env PATH="$PG_BINDIR:$PATH" LANG=C.UTF-8 "$@"
+    fi
+}
+
+# Build with warnings as errors and install into the packaged server.
+build_and_install() {
+    say "building fieldops"
+    make -s PG_CONFIG="$PG_CONFIG" ${FIELDOPS_ASSERT:+FIELDOPS_ASSERT=1} all || die "build failed"
+    if [ -w "$($PG_CONFIG --pkglibdir)" ] && [ -w "$($PG_CONFIG --sharedir)/extension" ]; then
+        make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed"
+    else
+        die "cannot write to $($PG_CONFIG --pkglibdir); run as root (or sudo make install first)"
+    fi
+}
+
+# A directory the test user owns.
+make_work_dir() {
+    local d
+    d=$(mktemp -d "${TMPDIR:-/tmp}/fieldops-$1.XXXXXX")
+    chmod 755 "$d"
+    [ "$(id -u)" -eq 0 ] && chown "$(test_user)" "$d"
+    echo "$d"
+}
+
+# A TCP port nobody listens on (the servers use Unix sockets, but the port
+# also names the socket file and must not collide with another server).
+free_port() {
+    local p
+    for p in $(seq "${1:-55432}" 65000); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && [ ! -e "/tmp/.s.PGSQL.$p" ]; then
+            echo "$p"; return 0
+        fi
+    done
+    die "no free port"
+}
