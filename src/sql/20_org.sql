@@ -13,7 +13,7 @@ CREATE TABLE fieldops.region (
     PRIMARY KEY (tenant_id, region_id),
     UNIQUE (tenant_id, code),
     FOREIGN KEY (tenant_id, parent_region_id) REFERENCES fieldops.region (tenant_id, region_id),
-    CHECK (parent_region_id IS DISTINCT FROM region_id)
+    CONSTRAINT region_not_own_parent CHECK (parent_region_id IS DISTINCT FROM region_id)
 );
 COMMENT ON TABLE fieldops.region IS 'Sales or service regions of a tenant, as a tree (parent_region_id).';
 
@@ -54,9 +54,9 @@ CREATE TABLE fieldops.worker (
     UNIQUE (tenant_id, external_ref),
     FOREIGN KEY (tenant_id, team_id) REFERENCES fieldops.team (tenant_id, team_id),
     FOREIGN KEY (tenant_id, manager_id) REFERENCES fieldops.worker (tenant_id, worker_id),
-    CHECK (manager_id IS DISTINCT FROM worker_id),
-    CHECK (status OPERATOR(pg_catalog.<>) 'left' OR left_on IS NOT NULL),
-    CHECK (left_on IS NULL OR hired_on IS NULL OR left_on OPERATOR(pg_catalog.>=) hired_on)
+    CONSTRAINT worker_not_own_manager CHECK (manager_id IS DISTINCT FROM worker_id),
+    CONSTRAINT worker_left_has_date CHECK (status OPERATOR(pg_catalog.<>) 'left' OR left_on IS NOT NULL),
+    CONSTRAINT worker_left_after_hired CHECK (left_on IS NULL OR hired_on IS NULL OR left_on OPERATOR(pg_catalog.>=) hired_on)
 );
 CREATE INDEX worker_team_idx ON fieldops.worker (tenant_id, team_id);
 CREATE INDEX worker_manager_idx ON fieldops.worker (tenant_id, manager_id);
@@ -83,8 +83,8 @@ CREATE TABLE fieldops.device (
     PRIMARY KEY (tenant_id, device_id),
     UNIQUE (tenant_id, device_uid),
     FOREIGN KEY (tenant_id, worker_id) REFERENCES fieldops.worker (tenant_id, worker_id),
-    CHECK (status OPERATOR(pg_catalog.=) 'active' OR worker_id IS NULL),
-    CHECK ((worker_id IS NULL) = (bound_at IS NULL))
+    CONSTRAINT device_retired_unbound CHECK (status OPERATOR(pg_catalog.=) 'active' OR worker_id IS NULL),
+    CONSTRAINT device_bound_since CHECK ((worker_id IS NULL) = (bound_at IS NULL))
 );
 CREATE INDEX device_worker_idx ON fieldops.device (tenant_id, worker_id);
 COMMENT ON TABLE fieldops.device IS
@@ -101,8 +101,8 @@ CREATE TABLE fieldops.device_binding (
     PRIMARY KEY (tenant_id, binding_id),
     FOREIGN KEY (tenant_id, device_id) REFERENCES fieldops.device (tenant_id, device_id),
     FOREIGN KEY (tenant_id, worker_id) REFERENCES fieldops.worker (tenant_id, worker_id),
-    CHECK (unbound_at IS NULL OR unbound_at OPERATOR(pg_catalog.>=) bound_at),
-    CHECK ((unbound_at IS NULL) = (unbound_reason IS NULL))
+    CONSTRAINT device_binding_order CHECK (unbound_at IS NULL OR unbound_at OPERATOR(pg_catalog.>=) bound_at),
+    CONSTRAINT device_binding_reason CHECK ((unbound_at IS NULL) = (unbound_reason IS NULL))
 );
 CREATE UNIQUE INDEX device_binding_open_key ON fieldops.device_binding (tenant_id, device_id) WHERE unbound_at IS NULL;
 CREATE INDEX device_binding_worker_idx ON fieldops.device_binding (tenant_id, worker_id, bound_at);
@@ -129,6 +129,12 @@ BEGIN
                           AND region_id OPERATOR(pg_catalog.=) p_parent_region_id) THEN
         RAISE EXCEPTION 'p_parent_region_id % is not a region of tenant %', p_parent_region_id, p_tenant_id
             USING ERRCODE = '23503';
+    END IF;
+
+    IF p_parent_region_id IS NOT NULL AND p_parent_region_id IN (
+           SELECT region_id FROM fieldops.region
+            WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND code OPERATOR(pg_catalog.=) p_code) THEN
+        RAISE EXCEPTION 'p_parent_region_id % is region "%" itself', p_parent_region_id, p_code USING ERRCODE = '22023';
     END IF;
 
     INSERT INTO fieldops.region AS r (tenant_id, code, name, parent_region_id)
@@ -214,7 +220,7 @@ BEGIN
         RAISE EXCEPTION '% % is not a worker of tenant %', p_arg, p_worker_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
     IF w.status OPERATOR(pg_catalog.<>) 'active' THEN
-        RAISE EXCEPTION '% % (%) has left on %', p_arg, p_worker_id, w.name, w.left_on
+        RAISE EXCEPTION '% % (%) has left on %', p_arg, p_worker_id, w.name, pg_catalog.to_char(w.left_on, 'YYYY-MM-DD')
             USING ERRCODE = '55000', HINT = 'Reinstate the worker with fieldops.reinstate_worker() first.';
     END IF;
     RETURN w;
@@ -248,6 +254,11 @@ BEGIN
         RAISE EXCEPTION 'p_team_id % is not a team of tenant %', p_team_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
     IF p_manager_id IS NOT NULL THEN
+        IF p_manager_id IN (SELECT worker_id FROM fieldops.worker
+                             WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                               AND external_ref OPERATOR(pg_catalog.=) p_external_ref) THEN
+            RAISE EXCEPTION 'p_manager_id % is worker "%" itself', p_manager_id, p_external_ref USING ERRCODE = '22023';
+        END IF;
         PERFORM fieldops.lock_active_worker(p_tenant_id, p_manager_id, 'p_manager_id');
     END IF;
 
@@ -377,7 +388,8 @@ BEGIN
     END IF;
     w.left_on := COALESCE(p_left_on, v_today);
     IF w.hired_on IS NOT NULL AND w.left_on OPERATOR(pg_catalog.<) w.hired_on THEN
-        RAISE EXCEPTION 'p_left_on % is before the worker was hired (%)', w.left_on, w.hired_on USING ERRCODE = '22023';
+        RAISE EXCEPTION 'p_left_on % is before the worker was hired (%)',
+            pg_catalog.to_char(w.left_on, 'YYYY-MM-DD'), pg_catalog.to_char(w.hired_on, 'YYYY-MM-DD') USING ERRCODE = '22023';
     END IF;
     w.left_reason := fieldops.check_text(p_reason, 'p_reason', 500, false);
     UPDATE fieldops.worker SET left_on = w.left_on, left_reason = w.left_reason, updated_at = pg_catalog.now()

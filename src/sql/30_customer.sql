@@ -27,9 +27,9 @@ CREATE TABLE fieldops.customer (
     UNIQUE (tenant_id, external_ref),
     FOREIGN KEY (tenant_id, region_id) REFERENCES fieldops.region (tenant_id, region_id),
     FOREIGN KEY (tenant_id, owner_worker_id) REFERENCES fieldops.worker (tenant_id, worker_id),
-    CHECK (owner_worker_id IS NULL OR pool_id IS NULL),
-    CHECK ((owner_worker_id IS NULL) = (owned_since IS NULL)),
-    CHECK ((pool_id IS NULL) = (pooled_since IS NULL))
+    CONSTRAINT customer_owner_or_pool CHECK (owner_worker_id IS NULL OR pool_id IS NULL),
+    CONSTRAINT customer_owned_since CHECK ((owner_worker_id IS NULL) = (owned_since IS NULL)),
+    CONSTRAINT customer_pooled_since CHECK ((pool_id IS NULL) = (pooled_since IS NULL))
 );
 CREATE INDEX customer_geom_idx ON fieldops.customer USING gist (geom);
 CREATE INDEX customer_owner_idx ON fieldops.customer (tenant_id, owner_worker_id);
@@ -54,7 +54,8 @@ BEGIN
                   HINT = 'Use ST_SetSRID(ST_MakePoint(lon, lat), 4326), or ST_Transform(geom, 4326). Coordinates from Chinese map SDKs (GCJ-02) must be converted first.';
     END IF;
     IF GeometryType(p_geom) OPERATOR(pg_catalog.<>) 'POINT' OR ST_IsEmpty(p_geom) THEN
-        RAISE EXCEPTION '% must be a non-empty POINT, got %', p_arg, GeometryType(p_geom) USING ERRCODE = '22023';
+        RAISE EXCEPTION '% must be a non-empty POINT, got %', p_arg,
+            CASE WHEN ST_IsEmpty(p_geom) THEN 'an empty ' ELSE '' END || GeometryType(p_geom) USING ERRCODE = '22023';
     END IF;
     x := ST_X(p_geom);
     y := ST_Y(p_geom);

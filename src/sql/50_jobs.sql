@@ -38,8 +38,8 @@ CREATE TABLE fieldops.job_run (
     result         jsonb,
     error_code     text,
     error_message  text,
-    CHECK ((status OPERATOR(pg_catalog.=) 'running') = (finished_at IS NULL)),
-    CHECK ((status OPERATOR(pg_catalog.=) 'failed') = (error_code IS NOT NULL))
+    CONSTRAINT job_run_finished CHECK ((status OPERATOR(pg_catalog.=) 'running') = (finished_at IS NULL)),
+    CONSTRAINT job_run_failed_has_error CHECK ((status OPERATOR(pg_catalog.=) 'failed') = (error_code IS NOT NULL))
 );
 CREATE INDEX job_run_job_idx ON fieldops.job_run (job_id, started_at DESC);
 CREATE INDEX job_run_running_idx ON fieldops.job_run (job_id) WHERE status = 'running';

@@ -1,0 +1,31 @@
+--
+-- init: the extension installs into a new database with CASCADE (PostGIS
+-- comes along) and creates its schema, roles and objects.
+--
+CREATE EXTENSION fieldops CASCADE;
+
+SELECT extversion, extrelocatable, n.nspname AS schema
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE extname = 'fieldops';
+
+-- it requires PostGIS
+SELECT extname FROM pg_extension WHERE extname IN ('postgis', 'fieldops') ORDER BY 1;
+
+-- the four roles exist and cannot log in
+SELECT rolname, rolcanlogin, rolsuper FROM pg_roles WHERE rolname LIKE 'fieldops\_%' ORDER BY 1;
+
+-- what the extension is made of, by kind
+SELECT classid::regclass AS catalog, count(*)
+  FROM pg_depend
+ WHERE refclassid = 'pg_extension'::regclass
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'fieldops')
+   AND deptype = 'e'
+ GROUP BY 1 ORDER BY 1;
+
+-- the module loads and reports the libraries it uses
+SELECT (fieldops.library_info() ? 'libsodium') AS has_sodium,
+       (fieldops.library_info() ->> 'openssl_runtime') LIKE 'OpenSSL 3%' AS openssl3,
+       (fieldops.library_info() ->> 'preloaded')::boolean AS preloaded;
+
+-- the settings of the launcher exist
+SELECT name, setting, context FROM pg_settings WHERE name LIKE 'fieldops.%' ORDER BY 1;

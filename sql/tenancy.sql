@@ -1,0 +1,216 @@
+--
+-- tenancy: seen from the outside, a session of tenant A can neither read
+-- nor change tenant B's rows through any table or function, a role without
+-- grants can do nothing, and PUBLIC has no privilege on anything.
+--
+\set SHOW_CONTEXT never
+SET datestyle = 'ISO, YMD';
+SET timezone = 'UTC';
+SELECT current_user AS superuser \gset
+SELECT tenant_id AS acme FROM fieldops.tenant WHERE name = 'Acme Shanghai' \gset
+SELECT tenant_id AS beta FROM fieldops.tenant WHERE name = 'Beta NYC' \gset
+
+-- give Beta a row in every tenant table
+SELECT fieldops.set_tenant(:beta, false) IS NOT NULL AS beta_chosen;
+SELECT fieldops.upsert_region(:beta, 'NY', 'New York') AS ny \gset
+SELECT fieldops.upsert_team(:beta, 'NY-SALES', 'NY sales', :ny) AS nyteam \gset
+SELECT worker_id AS pat FROM fieldops.worker WHERE external_ref = 'NY1' \gset
+SELECT device_id AS patphone FROM fieldops.register_device(:beta, 'beta-device-0001', :pat, 'ios') \gset
+SELECT fieldops.upsert_customer(:beta, 'NY-C1', 'Deli on 5th', ST_SetSRID(ST_MakePoint(-73.98, 40.75), 4326),
+                                p_owner_worker_id => :pat) AS nyc1 \gset
+-- and Acme a fresh event (its older ones were purged by the jobs test)
+SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
+SELECT fieldops.upsert_worker(:acme, 'E106', '黄敏 Huang Min') IS NOT NULL AS huang;
+RESET ALL;
+
+-- the tenant tables: every table of the extension with a tenant_id column
+CREATE SCHEMA tenancy_test;
+GRANT USAGE ON SCHEMA tenancy_test TO PUBLIC;
+CREATE VIEW tenancy_test.tenant_tables AS
+SELECT c.oid::regclass AS tbl
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+ WHERE c.relnamespace = 'fieldops'::regnamespace AND c.relkind IN ('r', 'p')
+   AND c.relname NOT IN ('tenant_access', 'job_run');   -- global tables (see citus_lint)
+GRANT SELECT ON tenancy_test.tenant_tables TO PUBLIC;
+SELECT count(*) AS tenant_tables FROM tenancy_test.tenant_tables;
+-- Beta really has rows in each of them (so the checks below cannot pass vacuously)
+CREATE TABLE tenancy_test.beta_rows AS
+SELECT tbl::text, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s WHERE tenant_id = %s', tbl, :beta), false, true, '')))[1]::text::int AS n
+  FROM tenancy_test.tenant_tables;
+SELECT tbl, n > 0 AS beta_has_rows FROM tenancy_test.beta_rows ORDER BY tbl;
+
+-- a function that counts, as the current user, the rows of each tenant table
+-- by tenant: who sees what
+CREATE FUNCTION tenancy_test.visible() RETURNS TABLE (tbl text, mine bigint, others bigint) LANGUAGE plpgsql AS $$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN SELECT x.tbl FROM tenancy_test.tenant_tables x ORDER BY 1 LOOP
+        tbl := t::text;
+        EXECUTE format('SELECT count(*) FILTER (WHERE tenant_id = fieldops.current_tenant_id()),
+                               count(*) FILTER (WHERE tenant_id IS DISTINCT FROM fieldops.current_tenant_id()) FROM %s', t)
+           INTO mine, others;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+GRANT EXECUTE ON FUNCTION tenancy_test.visible() TO PUBLIC;
+
+--
+-- Acme's application, in its own session (as a client would connect)
+--
+\c - acme_app
+\set SHOW_CONTEXT never
+-- before choosing a tenant it sees nothing at all (fail closed)
+SELECT sum(mine + others) AS rows_without_tenant FROM tenancy_test.visible();
+SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
+-- it sees its own rows and none of Beta's, in every tenant table
+SELECT tbl, mine > 0 AS sees_own, others AS sees_others FROM tenancy_test.visible() ORDER BY tbl;
+-- direct writes are not allowed at all: changes go through the API
+UPDATE fieldops.worker SET name = 'hacked' WHERE tenant_id = :beta;
+DELETE FROM fieldops.customer;
+INSERT INTO fieldops.region (tenant_id, code, name) VALUES (:beta, 'X', 'x');
+SELECT tbl FROM tenancy_test.tenant_tables
+ WHERE has_table_privilege(tbl, 'INSERT') OR has_table_privilege(tbl, 'UPDATE') OR has_table_privilege(tbl, 'DELETE');
+-- the API refuses Beta's tenant id
+SELECT fieldops.upsert_region(:beta, 'X', 'x');
+SELECT fieldops.upsert_team(:beta, 'X', 'x');
+SELECT fieldops.upsert_worker(:beta, 'X', 'x');
+SELECT fieldops.set_work_schedule(:beta, :pat, NULL);
+SELECT fieldops.worker_leave(:beta, :pat);
+SELECT fieldops.reinstate_worker(:beta, :pat);
+SELECT fieldops.register_device(:beta, 'beta-device-0001', :pat, 'ios');
+SELECT fieldops.retire_device(:beta, :patphone);
+SELECT fieldops.upsert_customer(:beta, 'NY-C1', 'x');
+SELECT fieldops.outbox_fetch(:beta, 10);
+SELECT fieldops.outbox_ack(:beta, ARRAY[1]);
+SELECT fieldops.is_working_time(:beta, :pat, now());
+-- and with its own tenant id, Beta's objects simply do not exist
+SELECT fieldops.set_work_schedule(:acme, :pat, NULL);
+SELECT fieldops.worker_leave(:acme, :pat);
+SELECT fieldops.reinstate_worker(:acme, :pat);
+SELECT fieldops.register_device(:acme, 'acme-device-0009', :pat, 'ios');
+SELECT fieldops.retire_device(:acme, :patphone);
+SELECT fieldops.upsert_team(:acme, 'X', 'x', :ny);
+SELECT fieldops.upsert_region(:acme, 'X', 'x', :ny);
+SELECT fieldops.upsert_worker(:acme, 'X', 'x', :nyteam);
+SELECT fieldops.upsert_customer(:acme, 'X', 'x', p_owner_worker_id => :pat);
+SELECT fieldops.is_working_time(:acme, :pat, now());
+SELECT fieldops.tenant_setting(:beta, 'currency');
+-- a device uid already used by Beta is a different device for Acme
+SELECT status FROM fieldops.register_device(:acme, 'beta-device-0001',
+    (SELECT worker_id FROM fieldops.worker WHERE external_ref = 'E100'), 'android');
+SELECT count(*) AS acme_events_only FROM fieldops.outbox_fetch(:acme, 10000) WHERE tenant_id <> :acme;
+-- it cannot escape its tenant, nor become another role
+SELECT fieldops.set_tenant(:beta);
+SET fieldops.tenant_id = '2';
+SET ROLE fieldops_api;
+SET ROLE fieldops_admin;
+SET ROLE beta_app;
+-- administrative functions are not its business
+SELECT fieldops.create_tenant('x', 'UTC');
+SELECT fieldops.alter_tenant(:beta, p_status => 'suspended');
+SELECT fieldops.grant_tenant_access('acme_app', :beta);
+SELECT fieldops.schedule_job('x', 'public.x', '1 hour');
+SELECT fieldops.emit_event(:acme, 'x.y', 'x', 1);
+SELECT fieldops.job_outbox_purge(:acme, '{}');
+CALL fieldops.run_due_jobs();
+SELECT count(*) FROM fieldops.job;
+
+-- back as the superuser: Beta's rows are exactly as before
+\c - :superuser
+\set SHOW_CONTEXT never
+SELECT tbl, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s WHERE tenant_id = %s', tbl, :beta), false, true, '')))[1]::text::int = n AS unchanged
+  FROM tenancy_test.beta_rows ORDER BY tbl;
+SELECT name, status, work_schedule IS NOT NULL AS has_schedule FROM fieldops.worker WHERE worker_id = :pat;
+SELECT status, worker_id = :pat AS still_pats FROM fieldops.device WHERE device_id = :patphone;
+
+--
+-- Beta's application, symmetrically
+--
+\c - beta_app
+\set SHOW_CONTEXT never
+SELECT fieldops.set_tenant(:beta, false) IS NOT NULL AS beta_chosen;
+SELECT tbl, others AS sees_others FROM tenancy_test.visible() WHERE others > 0;
+SELECT count(*) AS workers, bool_and(tenant_id = :beta) AS all_beta FROM fieldops.worker;
+SELECT fieldops.set_tenant(:acme);
+\c - :superuser
+\set SHOW_CONTEXT never
+
+--
+-- Defence in depth: SECURITY DEFINER functions run as fieldops_api, which
+-- row-level security still confines to the chosen tenant.  Even a function
+-- that forgot to filter by tenant would see one tenant only.
+--
+CREATE FUNCTION pg_temp.careless_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER AS
+    'SELECT count(*) FROM fieldops.worker';
+ALTER FUNCTION pg_temp.careless_count() OWNER TO fieldops_api;
+SELECT fieldops.set_tenant(:beta, false) IS NOT NULL AS beta_chosen;
+SELECT pg_temp.careless_count() = (SELECT count(*) FROM fieldops.worker WHERE tenant_id = :beta) AS only_beta;
+RESET ALL;
+SELECT pg_temp.careless_count() AS without_tenant;
+DROP FUNCTION pg_temp.careless_count();
+
+--
+-- The analyst reads its tenant and changes nothing
+--
+\c - acme_bi
+\set SHOW_CONTEXT never
+SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
+SELECT tbl, others AS sees_others FROM tenancy_test.visible() WHERE others > 0;
+SELECT count(*) > 0 AS reads_customers FROM fieldops.customer;
+SELECT fieldops.upsert_region(:acme, 'X', 'x');
+SELECT fieldops.outbox_fetch(:acme, 1);
+SELECT fieldops.is_working_time(:acme, (SELECT worker_id FROM fieldops.worker WHERE external_ref = 'E100'), '2026-11-27 02:00+00');
+SELECT fieldops.set_tenant(:beta);
+
+--
+-- The administrator sees every tenant
+--
+\c - ops_admin
+SELECT count(DISTINCT tenant_id) AS tenants_seen FROM fieldops.worker;
+SELECT count(*) > 0 AS sees_job_runs FROM fieldops.job_run;
+
+--
+-- A role without grants can do nothing, and PUBLIC has nothing
+--
+\c - nobody
+SELECT count(*) FROM fieldops.worker;
+SELECT fieldops.current_tenant_id();
+\c - :superuser
+\set SHOW_CONTEXT never
+SELECT count(*) AS objects_nobody_can_use FROM (
+    SELECT c.oid FROM pg_class c
+     WHERE c.relnamespace = 'fieldops'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+       AND (has_table_privilege('nobody', c.oid, 'SELECT') OR has_table_privilege('nobody', c.oid, 'INSERT')
+            OR has_table_privilege('nobody', c.oid, 'UPDATE') OR has_table_privilege('nobody', c.oid, 'DELETE'))
+    UNION ALL
+    SELECT p.oid FROM pg_proc p
+     WHERE p.pronamespace = 'fieldops'::regnamespace AND has_function_privilege('nobody', p.oid, 'EXECUTE')) x;
+SELECT has_schema_privilege('nobody', 'fieldops', 'USAGE') AS nobody_schema_usage;
+-- PUBLIC is granted nothing on any object of the extension
+-- (a NULL ACL means the defaults: owner only for relations, but EXECUTE
+-- for PUBLIC on routines)
+SELECT kind, name FROM (
+    SELECT 'relation' AS kind, c.oid::regclass::text AS name, c.relacl AS acl, false AS null_means_public
+      FROM pg_class c WHERE c.relnamespace = 'fieldops'::regnamespace
+    UNION ALL
+    SELECT 'routine', p.oid::regprocedure::text, p.proacl, true FROM pg_proc p WHERE p.pronamespace = 'fieldops'::regnamespace
+    UNION ALL
+    SELECT 'schema', n.nspname, n.nspacl, false FROM pg_namespace n WHERE n.nspname = 'fieldops'
+) o
+ WHERE (acl IS NULL AND null_means_public)
+    OR EXISTS (SELECT 1 FROM aclexplode(acl) a WHERE a.grantee = 0)
+ ORDER BY 1, 2;
+
+-- every SECURITY DEFINER function the application may call checks the
+-- tenant first, runs as fieldops_api, and has a pinned search_path
+SELECT p.oid::regprocedure AS unchecked_definer
+  FROM pg_proc p
+ WHERE p.pronamespace = 'fieldops'::regnamespace AND p.prosecdef
+   AND (p.prosrc NOT LIKE '%PERFORM fieldops.require_tenant(p_tenant_id);%'
+        OR p.proowner <> 'fieldops_api'::regrole
+        OR NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%pg_temp'));
+
+DROP SCHEMA tenancy_test CASCADE;
+DROP ROLE acme_app, beta_app, saas_app, acme_bi, ops_admin, nobody;
+DELETE FROM fieldops.tenant_access WHERE role_name NOT IN (SELECT rolname FROM pg_roles);

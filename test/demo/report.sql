@@ -1,0 +1,349 @@
+--
+-- test/demo/report.sql — what a manager wants to see about one tenant.
+--
+--   psql -X -v tenant=<tenant id> -f test/demo/report.sql <database>
+--
+-- Without -v tenant the tenant with the highest id is reported.  Read-only:
+-- it only chooses the tenant for the session (fieldops.set_tenant(.., false))
+-- so that fieldops.is_working_time() can be called.  Every query filters on
+-- the tenant itself as well, so the report is the same for a superuser (who
+-- bypasses row-level security) and for a role granted the tenant.
+--
+\set QUIET on
+\set ON_ERROR_STOP on
+\pset footer off
+\pset null ''
+\pset linestyle unicode
+\pset border 1
+SET client_min_messages = warning;
+
+\if :{?tenant}
+\else
+SELECT max(tenant_id) AS tenant FROM fieldops.tenant \gset
+\endif
+SELECT fieldops.set_tenant(:tenant, false) AS tenant_selected \gset
+SELECT name AS tenant_name, time_zone AS tenant_tz,
+       to_char(now() AT TIME ZONE time_zone, 'YYYY-MM-DD HH24:MI Dy') AS tenant_now
+  FROM fieldops.tenant WHERE tenant_id = :tenant \gset
+
+\echo
+\echo '╔══════════════════════════════════════════════════════════════════════════╗'
+\echo '  fieldops — manager report'
+\echo '  tenant' :tenant '·' :tenant_name
+\echo '  local time' :tenant_now '(' :tenant_tz ')'
+\echo '╚══════════════════════════════════════════════════════════════════════════╝'
+
+SELECT (SELECT count(*) FROM fieldops.region r WHERE r.tenant_id = :tenant) AS regions,
+       (SELECT count(*) FROM fieldops.team x WHERE x.tenant_id = :tenant) AS teams,
+       (SELECT count(*) FROM fieldops.worker w WHERE w.tenant_id = :tenant AND w.status = 'active') AS active_workers,
+       (SELECT count(*) FROM fieldops.device d WHERE d.tenant_id = :tenant AND d.status = 'active') AS devices,
+       (SELECT count(*) FROM fieldops.customer c WHERE c.tenant_id = :tenant) AS customers,
+       (SELECT count(*) FROM fieldops.outbox o WHERE o.tenant_id = :tenant) AS outbox_events;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 1. Headcount by region and team ─────────────────────────────────────────'
+\echo '   active = working now; scheduled = active with a leaving date still ahead'
+WITH RECURSIVE path AS (
+    SELECT r.region_id, r.name::text AS path, 0 AS depth
+      FROM fieldops.region r WHERE r.tenant_id = :tenant AND r.parent_region_id IS NULL
+    UNION ALL
+    SELECT r.region_id, p.path || ' › ' || r.name, p.depth + 1
+      FROM fieldops.region r JOIN path p ON r.parent_region_id = p.region_id
+     WHERE r.tenant_id = :tenant
+), hc AS (
+    SELECT COALESCE(p.path, '(no region)') AS region, COALESCE(t.name, '(no team)') AS team,
+           lead.name AS lead,
+           count(*) FILTER (WHERE w.status = 'active' AND w.left_on IS NULL) AS active,
+           count(*) FILTER (WHERE w.status = 'active' AND w.left_on IS NOT NULL) AS scheduled,
+           count(*) FILTER (WHERE w.status = 'left') AS "left",
+           count(*) AS total
+      FROM fieldops.worker w
+      LEFT JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
+      LEFT JOIN fieldops.worker lead ON lead.tenant_id = t.tenant_id AND lead.worker_id = t.lead_worker_id
+      LEFT JOIN path p ON p.region_id = t.region_id
+     WHERE w.tenant_id = :tenant
+     GROUP BY GROUPING SETS ((1, 2, 3), ())
+)
+SELECT COALESCE(region, 'TOTAL') AS region, team, lead AS "team lead",
+       active, scheduled, "left", total
+  FROM hc
+ ORDER BY region IS NULL, region, team;
+
+\echo
+\echo '   Reporting lines (managers and how many report to them directly)'
+WITH RECURSIVE tree AS (
+    SELECT w.worker_id, w.name, w.title, w.job_level, 0 AS depth, lpad(w.worker_id::text, 12, '0') AS sort
+      FROM fieldops.worker w
+     WHERE w.tenant_id = :tenant AND w.manager_id IS NULL AND w.status = 'active'
+    UNION ALL
+    SELECT w.worker_id, w.name, w.title, w.job_level, t.depth + 1, t.sort || lpad(w.worker_id::text, 12, '0')
+      FROM fieldops.worker w JOIN tree t ON w.manager_id = t.worker_id
+     WHERE w.tenant_id = :tenant AND w.status = 'active' AND t.depth < 20
+)
+SELECT repeat('   ', t.depth) || CASE WHEN t.depth > 0 THEN '└─ ' ELSE '' END || t.name AS manager,
+       t.title, t.job_level AS level,
+       (SELECT count(*) FROM fieldops.worker r
+         WHERE r.tenant_id = :tenant AND r.manager_id = t.worker_id AND r.status = 'active') AS "direct reports",
+       (SELECT x.name FROM fieldops.team x WHERE x.tenant_id = :tenant AND x.lead_worker_id = t.worker_id LIMIT 1) AS "leads team"
+  FROM tree t
+ WHERE EXISTS (SELECT 1 FROM fieldops.worker r WHERE r.tenant_id = :tenant AND r.manager_id = t.worker_id)
+    OR t.depth = 0
+ ORDER BY t.sort;
+
+\echo
+\echo '   Departures'
+SELECT w.name, w.title, t.name AS team, w.hired_on, w.left_on,
+       CASE WHEN w.status = 'left' THEN 'left' ELSE 'scheduled' END AS status, w.left_reason AS reason
+  FROM fieldops.worker w
+  LEFT JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
+ WHERE w.tenant_id = :tenant AND (w.status = 'left' OR w.left_on IS NOT NULL)
+ ORDER BY w.left_on, w.worker_id;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 2. Device fleet by platform and model ───────────────────────────────────'
+SELECT COALESCE(d.platform, 'TOTAL') AS platform,
+       CASE WHEN d.platform IS NULL THEN '' ELSE COALESCE(d.model, 'all models') END AS model,
+       count(*) AS devices,
+       count(*) FILTER (WHERE d.worker_id IS NOT NULL) AS bound,
+       count(*) FILTER (WHERE d.worker_id IS NULL AND d.status = 'active') AS unbound,
+       count(*) FILTER (WHERE d.status = 'retired') AS retired,
+       CASE WHEN GROUPING(d.model) = 0 THEN string_agg(DISTINCT d.os_version, ', ')
+            ELSE count(DISTINCT d.os_version) || ' versions' END AS "OS versions"
+  FROM fieldops.device d
+ WHERE d.tenant_id = :tenant
+ GROUP BY ROLLUP (d.platform, d.model)
+ ORDER BY d.platform IS NULL, d.platform, d.model IS NULL DESC, count(*) DESC, d.model;
+
+\echo
+\echo '   Devices that changed hands (fieldops.device_binding history)'
+SELECT d.device_uid AS device, d.model, w.name AS worker, b.bound_at::timestamp(0) AS bound_at,
+       b.unbound_at::timestamp(0) AS unbound_at, COALESCE(b.unbound_reason, '◀ current') AS "ended because"
+  FROM fieldops.device_binding b
+  JOIN fieldops.device d ON d.tenant_id = b.tenant_id AND d.device_id = b.device_id
+  JOIN fieldops.worker w ON w.tenant_id = b.tenant_id AND w.worker_id = b.worker_id
+ WHERE b.tenant_id = :tenant
+   AND b.device_id IN (SELECT x.device_id FROM fieldops.device_binding x
+                        WHERE x.tenant_id = :tenant GROUP BY x.device_id HAVING count(*) > 1)
+ ORDER BY d.device_id, b.binding_id;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 3. Customers by district and level ──────────────────────────────────────'
+SELECT COALESCE(r.name, CASE WHEN GROUPING(r.name) = 1 THEN 'TOTAL' ELSE '(no region)' END) AS district,
+       count(*) FILTER (WHERE c.level = 'A') AS "A",
+       count(*) FILTER (WHERE c.level = 'B') AS "B",
+       count(*) FILTER (WHERE c.level = 'C') AS "C",
+       count(*) FILTER (WHERE c.level = 'D') AS "D",
+       count(*) FILTER (WHERE c.level IS NULL OR c.level NOT IN ('A', 'B', 'C', 'D')) AS other,
+       count(*) AS total,
+       round(100.0 * count(c.owner_worker_id) / count(*), 1) AS "owned %",
+       (SELECT x.category FROM fieldops.customer x
+         WHERE x.tenant_id = :tenant AND (GROUPING(r.name) = 1 OR x.region_id = min(c.region_id))
+         GROUP BY x.category ORDER BY count(*) DESC, x.category LIMIT 1) AS "top category"
+  FROM fieldops.customer c
+  LEFT JOIN fieldops.region r ON r.tenant_id = c.tenant_id AND r.region_id = c.region_id
+ WHERE c.tenant_id = :tenant
+ GROUP BY ROLLUP (r.name)
+ ORDER BY GROUPING(r.name), count(*) DESC;
+
+\echo
+\echo '   Customers by category'
+SELECT c.category, count(*) AS customers,
+       round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "%",
+       round(100.0 * count(*) FILTER (WHERE c.level IN ('A', 'B')) / count(*), 1) AS "A+B %"
+  FROM fieldops.customer c
+ WHERE c.tenant_id = :tenant
+ GROUP BY c.category
+ ORDER BY count(*) DESC;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 4. Ownership ────────────────────────────────────────────────────────────'
+\echo '   sales workers = active workers of teams whose name or code says sales (销售)'
+WITH sales AS (
+    SELECT w.worker_id
+      FROM fieldops.worker w
+      JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
+     WHERE w.tenant_id = :tenant AND w.status = 'active'
+       AND (t.name LIKE '%销售%' OR t.code ILIKE '%sales%')
+), per AS (
+    SELECT s.worker_id, count(c.customer_id) AS n
+      FROM sales s
+      LEFT JOIN fieldops.customer c ON c.tenant_id = :tenant AND c.owner_worker_id = s.worker_id
+     GROUP BY s.worker_id
+)
+SELECT count(*) AS "active sales workers",
+       min(n) AS "min customers",
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median,
+       max(n) AS "max customers",
+       (SELECT count(*) FROM fieldops.customer c WHERE c.tenant_id = :tenant AND c.owner_worker_id IS NULL) AS unowned,
+       (SELECT count(*) FROM fieldops.customer c
+         WHERE c.tenant_id = :tenant AND c.owner_worker_id IS NOT NULL
+           AND c.owner_worker_id NOT IN (SELECT worker_id FROM sales)) AS "owned by non-sales"
+  FROM per;
+
+\echo
+\echo '   Customers per owner (top 5 and bottom 3 by count)'
+WITH per AS (
+    SELECT w.name, t.name AS team, w.title, count(*) AS customers,
+           count(*) FILTER (WHERE c.level = 'A') AS "A",
+           rank() OVER (ORDER BY count(*) DESC, w.worker_id) AS top,
+           rank() OVER (ORDER BY count(*), w.worker_id) AS bottom
+      FROM fieldops.customer c
+      JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.owner_worker_id
+      LEFT JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
+     WHERE c.tenant_id = :tenant
+     GROUP BY w.worker_id, w.name, t.name, w.title
+)
+SELECT name, team, title, customers, "A" FROM per WHERE top <= 5 OR bottom <= 3 ORDER BY customers DESC, name;
+
+\echo
+\echo '   Customers owned by workers who left (should be none: their customers are handed over)'
+SELECT count(*) AS "owned by leavers",
+       COALESCE(string_agg(DISTINCT w.name || ' (left ' || w.left_on || ')', ', '), '—') AS leavers
+  FROM fieldops.customer c
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.owner_worker_id
+ WHERE c.tenant_id = :tenant AND w.status = 'left';
+SELECT count(*) AS "owned by workers scheduled to leave",
+       COALESCE(string_agg(DISTINCT w.name || ' (leaves ' || w.left_on || ')', ', '), '—') AS workers
+  FROM fieldops.customer c
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.owner_worker_id
+ WHERE c.tenant_id = :tenant AND w.status = 'active' AND w.left_on IS NOT NULL;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 5. Where the customers are (one cell ≈ 1.4 km × 2.8 km, log scale) ──────'
+\pset format unaligned
+\pset tuples_only on
+WITH box AS (
+    SELECT 121.03::float8 AS x0, 121.91::float8 AS x1, 30.87::float8 AS y0, 31.47::float8 AS y1, 60 AS nx, 24 AS ny
+), pts AS (
+    SELECT least(b.nx - 1, floor((ST_X(c.geom) - b.x0) / (b.x1 - b.x0) * b.nx))::int AS cx,
+           least(b.ny - 1, floor((b.y1 - ST_Y(c.geom)) / (b.y1 - b.y0) * b.ny))::int AS cy
+      FROM fieldops.customer c, box b
+     WHERE c.tenant_id = :tenant AND c.geom IS NOT NULL
+       AND ST_X(c.geom) BETWEEN b.x0 AND b.x1 AND ST_Y(c.geom) BETWEEN b.y0 AND b.y1
+), cnt AS (
+    SELECT cx, cy, count(*) AS n FROM pts GROUP BY cx, cy
+), mx AS (
+    SELECT greatest(max(n), 2) AS m FROM cnt
+), cells AS (
+    SELECT gy, gx,
+           substr(' .:-=+*#%@', 1 + CASE WHEN cnt.n IS NULL THEN 0
+                                         ELSE 1 + floor(8.999 * ln(cnt.n) / ln(mx.m))::int END, 1) AS ch
+      FROM box b, mx
+     CROSS JOIN generate_series(0, b.ny - 1) AS gy
+     CROSS JOIN generate_series(0, b.nx - 1) AS gx
+      LEFT JOIN cnt ON cnt.cx = gx AND cnt.cy = gy
+), labels AS (
+    -- each district's name on the row of its customers' centre, in column order
+    SELECT cy, string_agg(r.name || '(' || cx || ')', ' ' ORDER BY cx) AS names
+      FROM (SELECT c.region_id,
+                   floor((ST_X(ST_Centroid(ST_Collect(c.geom))) - b.x0) / (b.x1 - b.x0) * b.nx)::int AS cx,
+                   floor((b.y1 - ST_Y(ST_Centroid(ST_Collect(c.geom)))) / (b.y1 - b.y0) * b.ny)::int AS cy
+              FROM fieldops.customer c, box b
+             WHERE c.tenant_id = :tenant AND c.geom IS NOT NULL
+             GROUP BY c.region_id, b.x0, b.x1, b.y0, b.y1, b.nx, b.ny) z
+      JOIN fieldops.region r ON r.tenant_id = :tenant AND r.region_id = z.region_id
+     GROUP BY cy
+), rows AS (
+    SELECT gy, string_agg(ch, '' ORDER BY gx) AS line FROM cells GROUP BY gy
+)
+SELECT line FROM (
+    SELECT -2 AS k, repeat(' ', 10) || '0' || repeat(' ', 29) || '30' || repeat(' ', 27) || '59  (column)' AS line
+    UNION ALL
+    SELECT -1, '         ┌' || repeat('─', 60) || '┐'
+    UNION ALL
+    SELECT gy, CASE WHEN gy % 4 = 0 THEN to_char(31.47 - gy * 0.025, 'FM00.00') || 'N   '
+                    ELSE '         ' END || '│' || line || '│  ' || COALESCE(l.names, '')
+      FROM rows LEFT JOIN labels l ON l.cy = rows.gy
+    UNION ALL
+    SELECT 100, '         └' || repeat('─', 60) || '┘'
+    UNION ALL
+    SELECT 101, repeat(' ', 10) || '121.03E' || repeat(' ', 20) || '121.47E' || repeat(' ', 19) || '121.91E'
+    UNION ALL
+    SELECT 102, '          scale: '' '' none  . : - = + * # % @  (1 … '
+                || (SELECT max(n) FROM cnt) || ' customers per cell)  district(col) = centre of its customers'
+    UNION ALL
+    SELECT 103, '          outside the map: '
+                || (SELECT count(*) FROM fieldops.customer c
+                     WHERE c.tenant_id = :tenant AND c.geom IS NOT NULL) - (SELECT count(*) FROM pts)
+                || ' of ' || (SELECT count(*) FROM fieldops.customer c WHERE c.tenant_id = :tenant)
+) z ORDER BY k;
+\pset format aligned
+\pset tuples_only off
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 6. On duty right now (fieldops.is_working_time, tenant time zone) ───────'
+\echo '   local time' :tenant_now '(' :tenant_tz ')'
+WITH w AS (
+    SELECT w.worker_id, w.name, t.name AS team, w.work_schedule IS NOT NULL AS own,
+           fieldops.is_working_time(:tenant, w.worker_id, now()) AS on_duty,
+           fieldops.is_working_time(:tenant, w.worker_id,
+               (fieldops.tenant_local_date(:tenant) + time '10:30') AT TIME ZONE :'tenant_tz') AS at_1030,
+           fieldops.is_working_time(:tenant, w.worker_id,
+               (fieldops.tenant_local_date(:tenant) + time '23:00') AT TIME ZONE :'tenant_tz') AS at_2300
+      FROM fieldops.worker w
+      LEFT JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
+     WHERE w.tenant_id = :tenant AND w.status = 'active'
+)
+SELECT COALESCE(team, CASE WHEN GROUPING(team) = 1 THEN 'TOTAL' ELSE '(no team)' END) AS team,
+       count(*) AS active,
+       count(*) FILTER (WHERE on_duty) AS "on duty now",
+       COALESCE(string_agg(name || CASE WHEN own THEN '*' ELSE '' END, ', ' ORDER BY worker_id) FILTER (WHERE on_duty), '—') AS who,
+       count(*) FILTER (WHERE at_1030) AS "today 10:30",
+       count(*) FILTER (WHERE at_2300) AS "today 23:00"
+  FROM w
+ GROUP BY ROLLUP (team)
+ ORDER BY GROUPING(team), team;
+\echo '   * = own working hours; the others follow the tenant''s work_schedule setting'
+
+\echo
+\echo '   Workers with their own working hours'
+SELECT w.name, w.title,
+       CASE WHEN fieldops.is_working_time(:tenant, w.worker_id, now()) THEN 'yes' ELSE 'no' END AS "on duty now",
+       week.hours AS "week (tenant-local)",
+       (SELECT string_agg(k || ' ' || CASE WHEN jsonb_array_length(v) = 0 THEN 'off' ELSE v #>> '{0}' END, ', ' ORDER BY k)
+          FROM jsonb_each(w.work_schedule -> 'dates') AS e(k, v)) AS "dated exceptions (调休, holidays)"
+  FROM fieldops.worker w
+  CROSS JOIN LATERAL (
+      -- runs of consecutive days with the same hours: "mon-fri 22:00-06:00"
+      SELECT string_agg(CASE WHEN min(o) = max(o) THEN min(d) ELSE min(d) || '-' || max(d) END || ' ' || hrs,
+                        '  ' ORDER BY min(o)) AS hours
+        FROM (SELECT d, o, hrs, o - row_number() OVER (PARTITION BY hrs ORDER BY o) AS island
+                FROM (SELECT u.d, u.o,
+                             (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(w.work_schedule -> u.d) x) AS hrs
+                        FROM unnest(ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) WITH ORDINALITY AS u(d, o)) days
+               WHERE hrs IS NOT NULL) runs
+       GROUP BY hrs, island
+  ) week
+ WHERE w.tenant_id = :tenant AND w.work_schedule IS NOT NULL AND w.status = 'active'
+ ORDER BY w.worker_id;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 7. Outbox events by topic ───────────────────────────────────────────────'
+SELECT COALESCE(o.topic, 'TOTAL') AS topic, count(*) AS events,
+       count(*) FILTER (WHERE o.published_at IS NULL) AS unpublished,
+       min(o.created_at)::timestamp(0) AS first, max(o.created_at)::timestamp(0) AS last
+  FROM fieldops.outbox o
+ WHERE o.tenant_id = :tenant
+ GROUP BY ROLLUP (o.topic)
+ ORDER BY GROUPING(o.topic), count(*) DESC, o.topic;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 8. Jobs (all tenants) ───────────────────────────────────────────────────'
+SELECT s.job_name, s.scope, s.schedule, s.enabled, s.next_run_at::timestamp(0) AS next_run,
+       s.last_status, s.last_finished_at::timestamp(0) AS last_finished, s.failures_24h,
+       (SELECT count(*) FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+         WHERE j.job_name = s.job_name) AS runs
+  FROM fieldops.job_status s
+ ORDER BY s.job_name;
+
+\pset footer on
+RESET client_min_messages;
+\unset QUIET
