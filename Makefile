@@ -19,7 +19,10 @@ OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktim
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 DATA_built  = fieldops--$(EXTVERSION).sql
-DATA        = $(wildcard src/released/*.sql)
+# frozen scripts of released versions; the current version's own frozen copy
+# (if it is released) is what DATA_built must reproduce, not a second file
+RELEASED    = src/released/fieldops--$(EXTVERSION).sql
+DATA        = $(filter-out $(RELEASED),$(wildcard src/released/*.sql))
 
 # the pg_regress suite, in the order of test/schedule
 REGRESS      = $(shell sed -n 's/^test: *//p' test/schedule)
@@ -40,8 +43,18 @@ include $(PGXS)
 # libraries are linked after PGXS so they follow the module's objects
 SHLIB_LINK += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium) -lssl -lcrypto
 
+# Concatenate the SQL sources.  Once a version is released its script is
+# frozen: sources that no longer produce it exactly are refused, so a change
+# cannot reach databases that already run this version without an upgrade.
 $(DATA_built): $(SQL_SOURCES) fieldops.control
-	cat $(SQL_SOURCES) > $@
+	cat $(SQL_SOURCES) > $@.tmp
+	@if [ -f $(RELEASED) ] && ! cmp -s $@.tmp $(RELEASED); then \
+		rm -f $@.tmp; \
+		echo "error: version $(EXTVERSION) is released (src/released/fieldops--$(EXTVERSION).sql) and src/sql/ no longer produces it." >&2; \
+		echo "       Bump default_version in fieldops.control and add src/released/fieldops--$(EXTVERSION)--<new>.sql (see README, For developers)." >&2; \
+		exit 1; \
+	fi
+	mv $@.tmp $@
 
 # --- unit tests of the pure C cores (no server headers) ---------------------
 UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined -fno-omit-frame-pointer

@@ -22,7 +22,7 @@ PGXS_DIR=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)   # .../lib/pgxs
 
 WORK=$(make_work_dir test)
 # the suites read a copy, so the checkout may live where the test user cannot go
-cp -r sql expected test "$WORK"/
+cp -r sql expected test README.md "$WORK"/
 [ "$(id -u)" -eq 0 ] && chown -R "$(test_user)" "$WORK"
 say "work directory: $WORK"
 

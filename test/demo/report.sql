@@ -311,14 +311,16 @@ SELECT w.name, w.title,
   FROM fieldops.worker w
   CROSS JOIN LATERAL (
       -- runs of consecutive days with the same hours: "mon-fri 22:00-06:00"
-      SELECT string_agg(CASE WHEN min(o) = max(o) THEN min(d) ELSE min(d) || '-' || max(d) END || ' ' || hrs,
-                        '  ' ORDER BY min(o)) AS hours
-        FROM (SELECT d, o, hrs, o - row_number() OVER (PARTITION BY hrs ORDER BY o) AS island
-                FROM (SELECT u.d, u.o,
-                             (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(w.work_schedule -> u.d) x) AS hrs
-                        FROM unnest(ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) WITH ORDINALITY AS u(d, o)) days
-               WHERE hrs IS NOT NULL) runs
-       GROUP BY hrs, island
+      SELECT string_agg(label || ' ' || hrs, '  ' ORDER BY first_day) AS hours
+        FROM (SELECT hrs, min(o) AS first_day,
+                     (array_agg(d ORDER BY o))[1]
+                     || CASE WHEN count(*) > 1 THEN '-' || (array_agg(d ORDER BY o DESC))[1] ELSE '' END AS label
+                FROM (SELECT d, o, hrs, o - row_number() OVER (PARTITION BY hrs ORDER BY o) AS island
+                        FROM (SELECT u.d, u.o,
+                                     (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(w.work_schedule -> u.d) x) AS hrs
+                                FROM unnest(ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) WITH ORDINALITY AS u(d, o)) days
+                       WHERE hrs IS NOT NULL) runs
+               GROUP BY hrs, island) spans
   ) week
  WHERE w.tenant_id = :tenant AND w.work_schedule IS NOT NULL AND w.status = 'active'
  ORDER BY w.worker_id;

@@ -76,10 +76,10 @@
 --                (浦东); category 便利店 30, 烟杂店 18, 超市 14, 烟酒店 12, 餐饮 12,
 --                药房 6, 母婴店 5, 生鲜店 3 %; name = brand-ish prefix + category
 --                (+ branch road), address = 上海市 + district + road + number;
---                level A/B/C/D about 8/22/42/28 %, shifted up for supermarkets and
---                down for 烟杂店; owner: unowned with probability A 2 %, B 5 %,
---                C 12 %, D 25 % (about 14 % overall), else a sales worker of the
---                district's area (members weight 3, lead weight 1).
+--                level A/B/C/D about 10/22/40/28 % overall (supermarkets and liquor
+--                shops rank higher, 烟杂店 lower); owner: none with probability
+--                A 2 %, B 5 %, C 12 %, D 25 % (about 13 % unowned overall), else a
+--                sales worker of the district's area (members weight 3, lead 1).
 --
 -- Generation of the default size takes a few seconds.
 --
@@ -348,6 +348,8 @@ DECLARE
     v_owner bigint;
     v_pool bigint[];
     v_pool_w float8[];
+    a_pool_from int[] := ARRAY[0, 0, 0, 0];
+    a_pool_to int[] := ARRAY[0, 0, 0, 0];
     v_road text;
     v_cname text;
     i int;
@@ -545,6 +547,19 @@ BEGIN
 
     ------------------------------------------------------------------------
     -- customers
+    -- owner candidates, area by area: v_pool[a_pool_from[a] .. a_pool_to[a]]
+    v_pool := '{}';
+    v_pool_w := '{}';
+    FOR i IN 1 .. 4 LOOP
+        a_pool_from[i] := cardinality(v_pool) + 1;
+        FOR k IN 1 .. p_workers LOOP
+            IF w_area[k] = i AND w_role[k] IN ('sales', 'sales_lead') THEN
+                v_pool := v_pool || w_id[k];
+                v_pool_w := v_pool_w || CASE w_role[k] WHEN 'sales' THEN 3.0 ELSE 1.0 END;
+            END IF;
+        END LOOP;
+        a_pool_to[i] := cardinality(v_pool);
+    END LOOP;
     FOR i IN 1 .. p_customers LOOP
         v_di := fieldops_sample.pick_index(d_weight);
         v_g := fieldops_sample.gauss2();
@@ -577,15 +592,9 @@ BEGIN
         -- owner: a sales worker of the district's area, or nobody
         v_owner := NULL;
         IF random() >= (CASE v_cust_level WHEN 'A' THEN 0.02 WHEN 'B' THEN 0.05 WHEN 'C' THEN 0.12 ELSE 0.25 END) THEN
-            v_pool := '{}';
-            v_pool_w := '{}';
-            FOR k IN 1 .. p_workers LOOP
-                IF w_area[k] = d_area[v_di] AND w_role[k] IN ('sales', 'sales_lead') THEN
-                    v_pool := v_pool || w_id[k];
-                    v_pool_w := v_pool_w || CASE w_role[k] WHEN 'sales' THEN 3.0 ELSE 1.0 END;
-                END IF;
-            END LOOP;
-            v_owner := v_pool[fieldops_sample.pick_index(v_pool_w)];
+            k := d_area[v_di];
+            v_owner := v_pool[a_pool_from[k] - 1
+                              + fieldops_sample.pick_index(v_pool_w[a_pool_from[k] : a_pool_to[k]])];
         END IF;
         PERFORM fieldops.upsert_customer(
             t, 'SH-C' || CASE WHEN i < 1000000 THEN to_char(i, 'FM000000') ELSE i::text END, v_cname,

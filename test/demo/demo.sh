@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# test/demo/demo.sh start|stop|status — `make demo` and `make demo-stop`.
+#
+# start: install missing Debian packages (as root), build and install
+#   fieldops (skipped with FIELDOPS_SKIP_BUILD=1), then run a private server
+#   as the unprivileged test user (postgres when run as root):
+#     data directory  .demo/data under the repository root (git-ignored), or
+#                     /tmp/fieldops-demo.<hash> when that user cannot reach
+#                     the repository (e.g. a checkout under /root)
+#     socket          in .demo/ (the data directory's parent), no TCP
+#     port            a free one (it also names the socket file)
+#     settings        shared_preload_libraries = 'fieldops',
+#                     fieldops.database = 'fieldops_demo', fieldops.naptime = 5
+#   creates the database fieldops_demo with the extension, generates the
+#   sample tenant (test/generators/sample_tenant.sql), runs the jobs, and
+#   prints test/demo/report.sql.  Run again, it finds the server (starting
+#   it if it was stopped) and the tenant, and prints the report again.
+# stop: stop the server; the data directory stays (rm -rf it to reset).
+# status: say whether the server runs and how to connect.
+#
+# FIELDOPS_DEMO_SEED, FIELDOPS_DEMO_WORKERS, FIELDOPS_DEMO_CUSTOMERS change
+# the generated tenant (defaults 0.42, 48, 3000) when it is first created.
+# The packaged Debian cluster is never used or touched.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. test/lib.sh
+
+DEMO_DB=fieldops_demo
+DEMO_TENANT='沪上优选快消 (demo)'
+SEED=${FIELDOPS_DEMO_SEED:-0.42}
+WORKERS=${FIELDOPS_DEMO_WORKERS:-48}
+CUSTOMERS=${FIELDOPS_DEMO_CUSTOMERS:-3000}
+STARTED=$SECONDS
+
+# Where the demo lives.  The same answer for start and stop: .demo/ in the
+# repository when the test user can get there, else a fixed directory in
+# /tmp named after the repository path.
+demo_dir() {
+    if as_test_user sh -c "cd '$FIELDOPS_ROOT'" 2>/dev/null; then
+        echo "$FIELDOPS_ROOT/.demo"
+    else
+        echo "${TMPDIR:-/tmp}/fieldops-demo.$(printf '%s' "$FIELDOPS_ROOT" | md5sum | cut -c1-8)"
+    fi
+}
+
+DEMO_DIR=$(demo_dir)
+DATA=$DEMO_DIR/data
+LOG=$DEMO_DIR/server.log
+USER_NAME=$(test_user)
+
+pg() { as_test_user "$@"; }
+running() { [ -f "$DATA/PG_VERSION" ] && pg pg_ctl -D "$DATA" status >/dev/null 2>&1; }
+# the port of the running server, from postmaster.pid (line 4)
+server_port() { sed -n 4p "$DATA/postmaster.pid" 2>/dev/null; }
+# psql on the demo database; SQL from stdin, so the test user need not read the checkout
+dpsql() { pg psql -X -q -v ON_ERROR_STOP=1 -h "$DEMO_DIR" -p "$PORT" "$@"; }
+
+connect_help() {
+    say "connect"
+    echo "  psql -h $DEMO_DIR -p $PORT -U $USER_NAME $DEMO_DB"
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "  as root or as OS user postgres (runuser -u postgres -- psql ...): only they can reach the"
+        echo "  socket, which trusts them; you are database role postgres, a superuser."
+    else
+        echo "  as $USER_NAME: only you can reach the socket, which trusts you; you are database role"
+        echo "  $USER_NAME, a superuser."
+    fi
+    echo "  report again:  make demo        stop:  make demo-stop"
+}
+
+start() {
+    ensure_packages
+    if [ -n "${FIELDOPS_SKIP_BUILD:-}" ]; then
+        say "FIELDOPS_SKIP_BUILD is set: using the installed fieldops as it is"
+    else
+        build_and_install
+    fi
+
+    if [ "$DEMO_DIR" != "$FIELDOPS_ROOT/.demo" ]; then
+        say "user $USER_NAME cannot reach $FIELDOPS_ROOT (a parent directory is not searchable by it),"
+        echo "   so the demo lives in $DEMO_DIR instead of $FIELDOPS_ROOT/.demo"
+    fi
+    mkdir -p "$DEMO_DIR" || die "cannot create $DEMO_DIR"
+    [ "$(id -u)" -eq 0 ] && chown "$USER_NAME" "$DEMO_DIR"
+    chmod 750 "$DEMO_DIR"
+
+    if running; then
+        PORT=$(server_port)
+        say "the demo server is already running (port $PORT, data $DATA): reusing it"
+    else
+        if [ ! -f "$DATA/PG_VERSION" ]; then
+            say "initdb $DATA (as $USER_NAME)"
+            pg initdb -D "$DATA" -U "$USER_NAME" -A trust -E UTF8 --locale=C.UTF-8 >"$DEMO_DIR/initdb.log" 2>&1 \
+                || { cat "$DEMO_DIR/initdb.log"; die "initdb failed"; }
+            # the launcher connects to fieldops.database at server start: create it
+            # first, in single-user mode, so the launcher never finds it missing
+            echo "CREATE DATABASE $DEMO_DB;" | pg postgres --single -D "$DATA" postgres >>"$DEMO_DIR/initdb.log" 2>&1 \
+                || { cat "$DEMO_DIR/initdb.log"; die "could not create database $DEMO_DB"; }
+            cat >>"$DATA/postgresql.conf" <<EOF
+
+# --- fieldops demo (test/demo/demo.sh) ---
+listen_addresses = ''
+unix_socket_directories = '$DEMO_DIR'
+unix_socket_permissions = 0700
+shared_preload_libraries = 'fieldops'
+fieldops.database = '$DEMO_DB'
+fieldops.naptime = 5
+log_line_prefix = '%m [%p] %q%a '
+EOF
+        fi
+        # a free port, the previous one if it still is
+        PORT=$(sed -n 's/^port = \([0-9]*\).*/\1/p' "$DATA/postgresql.conf" | tail -1)
+        if [ -z "$PORT" ] || [ "$(free_port "$PORT")" != "$PORT" ] || [ -e "$DEMO_DIR/.s.PGSQL.$PORT" ]; then
+            PORT=$(free_port 55432)
+            sed -i '/^port = /d' "$DATA/postgresql.conf"
+            echo "port = $PORT" >>"$DATA/postgresql.conf"
+        fi
+        say "starting the demo server (port $PORT, socket in $DEMO_DIR, log $LOG)"
+        pg pg_ctl -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null || { tail -20 "$LOG"; die "server did not start"; }
+    fi
+
+    # database, extension, tenant: each only if missing
+    if [ -z "$(dpsql -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'")" ]; then
+        dpsql -d postgres -c "CREATE DATABASE $DEMO_DB" || die "createdb failed"
+    fi
+    dpsql -d "$DEMO_DB" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS fieldops CASCADE" \
+        || die "CREATE EXTENSION fieldops failed"
+    dpsql -d "$DEMO_DB" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'fieldops'" \
+        | sed 's/^/   fieldops version /'
+
+    TENANT=$(dpsql -d "$DEMO_DB" -At -c "SELECT min(tenant_id) FROM fieldops.tenant WHERE name = '$DEMO_TENANT'")
+    if [ -z "$TENANT" ]; then
+        say "generating the sample tenant (seed $SEED, $WORKERS workers, $CUSTOMERS customers)"
+        dpsql -d "$DEMO_DB" <test/generators/sample_tenant.sql || die "loading test/generators/sample_tenant.sql failed"
+        local t0=$SECONDS
+        TENANT=$(dpsql -d "$DEMO_DB" -At -c \
+            "SELECT fieldops_sample.generate_tenant('$DEMO_TENANT', $SEED, $WORKERS, $CUSTOMERS)") \
+            || die "generate_tenant failed"
+        echo "   tenant $TENANT generated in $((SECONDS - t0)) s"
+
+        say "jobs: make every job due and CALL fieldops.run_due_jobs()"
+        dpsql -d "$DEMO_DB" <<'EOF' || die "running the jobs failed"
+\pset footer off
+SELECT fieldops.ensure_builtin_jobs() AS builtin_jobs_created \gset
+SELECT count(fieldops.alter_job(job_name, p_next_run_at => now())) AS jobs_made_due FROM fieldops.job \gset
+CALL fieldops.run_due_jobs();
+EOF
+    else
+        say "tenant $TENANT ('$DEMO_TENANT') exists already: not generating it again (rm -rf $DEMO_DIR to start afresh)"
+    fi
+
+    say "job runs"
+    dpsql -d "$DEMO_DB" <<'EOF'
+\pset footer off
+SELECT r.run_id, j.job_name, r.tenant_id AS tenant, r.status, r.runner,
+       r.started_at::timestamp(0) AS started,
+       round(extract(epoch FROM r.finished_at - r.started_at) * 1000) AS ms,
+       COALESCE(r.result::text, r.error_code || ' ' || r.error_message) AS result
+  FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+ ORDER BY r.run_id DESC LIMIT 20;
+EOF
+
+    say "the launcher (fieldops.launcher_status())"
+    dpsql -d "$DEMO_DB" -At -c "SELECT fieldops.wake()" >/dev/null
+    # give it a moment to connect and go round its loop once
+    for _ in $(seq 1 30); do
+        [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.launcher_status() WHERE pid > 0 AND calls > 0")" = 1 ] && break
+        sleep 0.5
+    done
+    dpsql -d "$DEMO_DB" <<'EOF'
+\pset footer off
+\x on
+SELECT pid, database, scheduler, naptime_s, state, started_at::timestamp(0) AS started_at,
+       last_loop_at::timestamp(0) AS last_loop_at, loops, calls, errors, wakes,
+       CASE WHEN pid > 0 AND calls > 0 THEN 'alive: it has called run_due_jobs() ' || calls || ' time(s)'
+            WHEN pid > 0 THEN 'running, has not called run_due_jobs() yet'
+            ELSE 'NOT RUNNING (see the server log)' END AS verdict
+  FROM fieldops.launcher_status();
+EOF
+
+    say "report"
+    dpsql -d "$DEMO_DB" -v tenant="$TENANT" <test/demo/report.sql || die "the report failed"
+
+    say "the demo is up ($((SECONDS - STARTED)) s)"
+    echo "  data directory  $DATA"
+    echo "  server log      $LOG"
+    connect_help
+}
+
+stop() {
+    if [ ! -f "$DATA/PG_VERSION" ]; then
+        say "no demo data directory at $DATA: nothing to stop"
+        return 0
+    fi
+    if running; then
+        say "stopping the demo server"
+        pg pg_ctl -D "$DATA" -m fast -w stop >/dev/null || die "pg_ctl stop failed (log: $LOG)"
+    else
+        say "the demo server is not running"
+    fi
+    echo "  the data directory stays in $DATA"
+    echo "  make demo starts it again; rm -rf $DEMO_DIR resets the demo"
+}
+
+status() {
+    if running; then
+        PORT=$(server_port)
+        say "the demo server is running (port $PORT, data $DATA)"
+        connect_help
+    else
+        say "the demo server is not running (data directory: $DATA)"
+        return 3
+    fi
+}
+
+case "${1:-start}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) die "usage: $0 start|stop|status" ;;
+esac
