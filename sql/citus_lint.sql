@@ -117,6 +117,16 @@ SELECT c.oid::regclass AS registered_script_table
  WHERE EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'fieldops' AND c.oid = ANY (e.extconfig))
    AND c.oid = 'fieldops.setting_def'::regclass;
 
+-- Every member of the extension lives in schema fieldops (the install
+-- script runs with search_path pg_catalog first: nothing may land there)
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS member_outside_schema
+  FROM pg_depend d
+ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'fieldops')
+   AND pg_describe_object(d.classid, d.objid, d.objsubid) NOT LIKE '% fieldops.%'
+   AND pg_describe_object(d.classid, d.objid, d.objsubid) <> 'schema fieldops'
+ ORDER BY 1;
+
 -- Conventions: every table, view and routine has a comment; views run with
 -- the caller's rights (so row-level security applies); definer functions
 -- and SQL/PL/pgSQL functions pin search_path with pg_temp last

@@ -4,9 +4,12 @@
 --
 CREATE EXTENSION fieldops CASCADE;
 
-SELECT extversion, extrelocatable, n.nspname AS schema
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+SELECT extversion, extrelocatable, n.nspname AS listed_in FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'fieldops';
+-- its objects live in schema fieldops, which is itself a member of the extension
+SELECT count(*) AS schema_is_member FROM pg_depend
+ WHERE classid = 'pg_namespace'::regclass AND objid = 'fieldops'::regnamespace AND deptype = 'e'
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'fieldops');
 
 -- it requires PostGIS
 SELECT extname FROM pg_extension WHERE extname IN ('postgis', 'fieldops') ORDER BY 1;

@@ -53,6 +53,17 @@ SELECT fieldops.upsert_worker(:acme, 'E102', '张伟 Zhang Wei', :pd_sales, :lin
 SELECT fieldops.upsert_worker(:acme, 'E103', '刘洋 Liu Yang', :xh_svc, :boss,
                               p_work_schedule => '{"mon": ["22:00-06:00"], "tue": ["22:00-06:00"]}') AS liu \gset
 SELECT fieldops.upsert_team(:acme, 'PD-SALES', 'Pudong sales', p_lead_worker_id => :lina) = :pd_sales AS lead_set;
+-- one lead per team, and only a member of the team can lead it
+SELECT fieldops.upsert_team(:acme, 'PD-SALES', 'Pudong sales', p_lead_worker_id => :zhang) = :pd_sales AS lead_changed;
+SELECT external_ref, is_team_lead FROM fieldops.worker WHERE team_id = :pd_sales ORDER BY external_ref;
+SELECT fieldops.upsert_team(:acme, 'PD-SALES', 'Pudong sales', p_lead_worker_id => :lina) = :pd_sales AS lead_back;
+SELECT fieldops.upsert_team(:acme, 'XH-SVC', 'Xuhui service', p_lead_worker_id => :lina);
+-- a lead who moves to another team no longer leads the old one
+SELECT fieldops.upsert_worker(:acme, 'E102', '张伟 Zhang Wei', :xh_svc) = :zhang AS zhang_moved;
+SELECT fieldops.upsert_team(:acme, 'XH-SVC', 'Xuhui service', p_lead_worker_id => :zhang) = :xh_svc AS zhang_leads_xh;
+SELECT fieldops.upsert_worker(:acme, 'E102', '张伟 Zhang Wei', :pd_sales) = :zhang AS zhang_back;
+SELECT external_ref, team_id = :pd_sales AS in_pd_sales, is_team_lead FROM fieldops.worker
+ WHERE external_ref IN ('E101', 'E102') ORDER BY external_ref;
 -- an update keeps what is not given, and returns the same id
 SELECT fieldops.upsert_worker(:acme, 'E101', '李娜 Li Na') = :lina AS same_worker;
 SELECT name, team_id = :pd_sales AS in_team, manager_id = :boss AS reports_to_boss, phone, title, job_level, hired_on
@@ -103,7 +114,7 @@ SELECT fieldops.worker_leave(:acme, :lina, '2026-11-01', 'joined a competitor') 
 SELECT status, left_on, left_reason FROM fieldops.worker WHERE worker_id = :lina;
 -- her report now reports to her manager, her team has no lead, her devices are free
 SELECT manager_id = :boss AS zhang_reports_to_boss FROM fieldops.worker WHERE worker_id = :zhang;
-SELECT lead_worker_id IS NULL AS no_lead FROM fieldops.team WHERE team_id = :pd_sales;
+SELECT count(*) AS pd_sales_leads FROM fieldops.worker WHERE team_id = :pd_sales AND is_team_lead;
 SELECT count(*) AS lina_devices FROM fieldops.device WHERE worker_id = :lina;
 SELECT count(*) AS lina_open_bindings FROM fieldops.device_binding WHERE worker_id = :lina AND unbound_at IS NULL;
 SELECT fieldops.worker_leave(:acme, :lina) AS again;

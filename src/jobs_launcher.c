@@ -27,6 +27,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -47,6 +48,7 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
@@ -217,21 +219,47 @@ launcher_detach(int code, Datum arg)
 }
 
 /*
- * Is the extension installed in this database?  Checked in its own short
- * transaction each loop, so CREATE EXTENSION or DROP EXTENSION by anyone is
- * noticed at the next wake-up, and a database without the extension is left
- * alone (nothing is read or written there).
+ * Is the extension installed in this database?  If so, take a session-level
+ * share lock on the extension object and return its OID.  Checked in its own
+ * short transaction each loop, so CREATE EXTENSION or DROP EXTENSION by
+ * anyone is noticed at the next wake-up, and a database without the
+ * extension is left alone (nothing is read or written there).  The lock
+ * makes a concurrent DROP EXTENSION wait until the jobs are done instead of
+ * deadlocking with them table by table; it is taken before the second look
+ * so that a DROP that committed while we waited is seen.
  */
-static bool
-launcher_extension_present(void)
+static Oid
+launcher_lock_extension(void)
 {
-	bool		present;
+	Oid			extoid;
+	LOCKTAG		tag;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	present = OidIsValid(get_extension_oid("fieldops", true));
+	extoid = get_extension_oid("fieldops", true);
+	if (OidIsValid(extoid))
+	{
+		SET_LOCKTAG_OBJECT(tag, MyDatabaseId, ExtensionRelationId, extoid, 0);
+		(void) LockAcquire(&tag, AccessShareLock, true, false);
+		AcceptInvalidationMessages();
+		if (get_extension_oid("fieldops", true) != extoid)
+		{
+			LockRelease(&tag, AccessShareLock, true);
+			extoid = InvalidOid;
+		}
+	}
 	CommitTransactionCommand();
-	return present;
+	return extoid;
+}
+
+/* Release the lock taken by launcher_lock_extension() */
+static void
+launcher_unlock_extension(Oid extoid)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_OBJECT(tag, MyDatabaseId, ExtensionRelationId, extoid, 0);
+	LockRelease(&tag, AccessShareLock, true);
 }
 
 /*
@@ -374,12 +402,18 @@ fieldops_launcher_main(Datum main_arg)
 			launcher_set_state(scheduler_mode == SCHEDULER_OFF ?
 							   "idle: fieldops.scheduler is off" :
 							   "idle: fieldops.scheduler is external");
-		else if (!launcher_extension_present())
-			launcher_set_state("waiting for CREATE EXTENSION fieldops");
 		else
 		{
-			launcher_run_jobs(cxt);
-			launcher_set_state("sleeping");
+			Oid			extoid = launcher_lock_extension();
+
+			if (!OidIsValid(extoid))
+				launcher_set_state("waiting for CREATE EXTENSION fieldops");
+			else
+			{
+				launcher_run_jobs(cxt);
+				launcher_unlock_extension(extoid);
+				launcher_set_state("sleeping");
+			}
 		}
 
 		(void) WaitLatch(MyLatch,

@@ -25,6 +25,10 @@ BEGIN
 END
 $roles$;
 
+-- The schema is created here, not named in the control file, so that it is a
+-- member of the extension and DROP EXTENSION removes it with everything else.
+-- Installing into an existing schema fieldops is refused.
+CREATE SCHEMA fieldops;
 COMMENT ON SCHEMA fieldops IS 'fieldops: smart field-force back end (see README.md of the fieldops extension)';
 
 --

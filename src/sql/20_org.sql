@@ -23,7 +23,6 @@ CREATE TABLE fieldops.team (
     code            text NOT NULL,
     name            text NOT NULL,
     region_id       bigint,
-    lead_worker_id  bigint,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (tenant_id, team_id),
@@ -31,7 +30,7 @@ CREATE TABLE fieldops.team (
     FOREIGN KEY (tenant_id, region_id) REFERENCES fieldops.region (tenant_id, region_id)
 );
 CREATE INDEX team_region_idx ON fieldops.team (tenant_id, region_id);
-COMMENT ON TABLE fieldops.team IS 'Teams of field workers, each in a region, with an optional lead.';
+COMMENT ON TABLE fieldops.team IS 'Teams of field workers, each in a region; its lead is the member with worker.is_team_lead.';
 
 CREATE TABLE fieldops.worker (
     tenant_id      bigint NOT NULL REFERENCES fieldops.tenant (tenant_id),
@@ -42,6 +41,7 @@ CREATE TABLE fieldops.worker (
     title          text,
     job_level      text,
     team_id        bigint,
+    is_team_lead   boolean NOT NULL DEFAULT false,
     manager_id     bigint,
     status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'left')),
     hired_on       date,
@@ -55,17 +55,19 @@ CREATE TABLE fieldops.worker (
     FOREIGN KEY (tenant_id, team_id) REFERENCES fieldops.team (tenant_id, team_id),
     FOREIGN KEY (tenant_id, manager_id) REFERENCES fieldops.worker (tenant_id, worker_id),
     CONSTRAINT worker_not_own_manager CHECK (manager_id IS DISTINCT FROM worker_id),
+    CONSTRAINT worker_lead_in_team CHECK (NOT is_team_lead OR (team_id IS NOT NULL AND status OPERATOR(pg_catalog.=) 'active')),
     CONSTRAINT worker_left_has_date CHECK (status OPERATOR(pg_catalog.<>) 'left' OR left_on IS NOT NULL),
     CONSTRAINT worker_left_after_hired CHECK (left_on IS NULL OR hired_on IS NULL OR left_on OPERATOR(pg_catalog.>=) hired_on)
 );
 CREATE INDEX worker_team_idx ON fieldops.worker (tenant_id, team_id);
+-- one lead per team.  The lead is a flag on the worker rather than a column
+-- of team: worker -> team and team -> worker references would form a cycle
+-- that pg_dump cannot order when it restores the data.
+CREATE UNIQUE INDEX worker_team_lead_key ON fieldops.worker (tenant_id, team_id) WHERE is_team_lead;
 CREATE INDEX worker_manager_idx ON fieldops.worker (tenant_id, manager_id);
 COMMENT ON TABLE fieldops.worker IS
 'Field workers. status left with left_on (first day no longer working, tenant-local); an active worker with left_on is scheduled to leave. work_schedule NULL means the tenant default.';
 COMMENT ON COLUMN fieldops.worker.external_ref IS 'Employee number in the HR or CRM system; the key upsert_worker() matches on.';
-
-ALTER TABLE fieldops.team
-    ADD FOREIGN KEY (tenant_id, lead_worker_id) REFERENCES fieldops.worker (tenant_id, worker_id);
 
 CREATE TABLE fieldops.device (
     tenant_id      bigint NOT NULL REFERENCES fieldops.tenant (tenant_id),
@@ -171,6 +173,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_id bigint;
+    w fieldops.worker;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_code(p_code, 'p_code');
@@ -179,23 +182,34 @@ BEGIN
                         WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND region_id OPERATOR(pg_catalog.=) p_region_id) THEN
         RAISE EXCEPTION 'p_region_id % is not a region of tenant %', p_region_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
-    IF p_lead_worker_id IS NOT NULL THEN
-        PERFORM fieldops.lock_active_worker(p_tenant_id, p_lead_worker_id, 'p_lead_worker_id');
-    END IF;
 
-    INSERT INTO fieldops.team AS t (tenant_id, code, name, region_id, lead_worker_id)
-    VALUES (p_tenant_id, p_code, fieldops.check_text(p_name, 'p_name'), p_region_id, p_lead_worker_id)
+    -- the upsert locks the team row, so concurrent lead changes serialise
+    INSERT INTO fieldops.team AS t (tenant_id, code, name, region_id)
+    VALUES (p_tenant_id, p_code, fieldops.check_text(p_name, 'p_name'), p_region_id)
     ON CONFLICT (tenant_id, code) DO UPDATE
        SET name = EXCLUDED.name,
            region_id = COALESCE(EXCLUDED.region_id, t.region_id),
-           lead_worker_id = COALESCE(EXCLUDED.lead_worker_id, t.lead_worker_id),
            updated_at = pg_catalog.now()
     RETURNING t.team_id INTO v_id;
+
+    IF p_lead_worker_id IS NOT NULL THEN
+        w := fieldops.lock_active_worker(p_tenant_id, p_lead_worker_id, 'p_lead_worker_id');
+        IF w.team_id IS DISTINCT FROM v_id THEN
+            RAISE EXCEPTION 'p_lead_worker_id % (%) is not a member of team "%"', p_lead_worker_id, w.name, p_code
+                USING ERRCODE = '22023', HINT = 'Put the worker in the team with fieldops.upsert_worker(..., p_team_id => ...) first.';
+        END IF;
+        UPDATE fieldops.worker SET is_team_lead = false, updated_at = pg_catalog.now()
+         WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND team_id OPERATOR(pg_catalog.=) v_id
+           AND is_team_lead AND worker_id OPERATOR(pg_catalog.<>) p_lead_worker_id;
+        UPDATE fieldops.worker SET is_team_lead = true, updated_at = pg_catalog.now()
+         WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_lead_worker_id
+           AND NOT is_team_lead;
+    END IF;
     RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION fieldops.upsert_team(bigint, text, text, bigint, bigint) IS
-'Create or update the team with this code; returns its id. NULL region or lead keeps the current one.';
+'Create or update the team with this code; returns its id. p_lead_worker_id (an active member of the team) becomes its lead; NULL region or lead keeps the current one.';
 
 --
 -- Workers
@@ -271,6 +285,7 @@ BEGIN
     ON CONFLICT (tenant_id, external_ref) DO UPDATE
        SET name = EXCLUDED.name,
            team_id = COALESCE(EXCLUDED.team_id, w.team_id),
+           is_team_lead = w.is_team_lead AND w.team_id IS NOT DISTINCT FROM COALESCE(EXCLUDED.team_id, w.team_id),
            manager_id = COALESCE(EXCLUDED.manager_id, w.manager_id),
            phone = COALESCE(EXCLUDED.phone, w.phone),
            title = COALESCE(EXCLUDED.title, w.title),
@@ -333,7 +348,10 @@ AS $$
 DECLARE
     n_devices integer;
     n_reports integer;
-    n_teams integer;
+    n_moved integer := 0;
+    n_kept integer;
+    v_heir bigint;
+    c record;
 BEGIN
     -- close the worker's device bindings: a phone handed back can be bound again
     UPDATE fieldops.device_binding
@@ -343,28 +361,52 @@ BEGIN
     UPDATE fieldops.device SET worker_id = NULL, bound_at = NULL
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
     GET DIAGNOSTICS n_devices = ROW_COUNT;
+
     -- direct reports move up to the leaver's manager
     UPDATE fieldops.worker SET manager_id = p_worker.manager_id, updated_at = pg_catalog.now()
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND manager_id OPERATOR(pg_catalog.=) p_worker.worker_id;
     GET DIAGNOSTICS n_reports = ROW_COUNT;
-    UPDATE fieldops.team SET lead_worker_id = NULL, updated_at = pg_catalog.now()
-     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND lead_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
-    GET DIAGNOSTICS n_teams = ROW_COUNT;
-    UPDATE fieldops.worker SET status = 'left', updated_at = pg_catalog.now()
+
+    -- customers go to the leaver's manager when that manager is active (the
+    -- customer-pool module may release them to a pool instead); otherwise
+    -- they stay with the leaver and the event says how many
+    SELECT m.worker_id INTO v_heir FROM fieldops.worker m
+     WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) p_worker.manager_id
+       AND m.status OPERATOR(pg_catalog.=) 'active'
+       FOR SHARE;
+    IF v_heir IS NOT NULL THEN
+        FOR c IN UPDATE fieldops.customer
+                    SET owner_worker_id = v_heir, owned_since = pg_catalog.now(), updated_at = pg_catalog.now()
+                  WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                    AND owner_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
+                 RETURNING customer_id
+        LOOP
+            PERFORM fieldops.emit_event(p_tenant_id, 'customer.owner_changed', 'customer', c.customer_id,
+                pg_catalog.jsonb_build_object('owner_worker_id', v_heir, 'previous_owner_worker_id', p_worker.worker_id,
+                                              'reason', 'owner_left'));
+            n_moved := n_moved OPERATOR(pg_catalog.+) 1;
+        END LOOP;
+    END IF;
+    SELECT pg_catalog.count(*) INTO n_kept FROM fieldops.customer
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND owner_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
+
+    UPDATE fieldops.worker SET status = 'left', is_team_lead = false, updated_at = pg_catalog.now()
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
 
     PERFORM fieldops.emit_event(p_tenant_id, 'worker.left', 'worker', p_worker.worker_id,
         pg_catalog.jsonb_build_object('left_on', p_worker.left_on, 'reason', p_worker.left_reason,
                                       'new_manager_of_reports', p_worker.manager_id,
                                       'devices_unbound', n_devices, 'reports_moved', n_reports,
-                                      'teams_without_lead', n_teams));
+                                      'team_without_lead', CASE WHEN p_worker.is_team_lead THEN p_worker.team_id END,
+                                      'customers_moved', n_moved, 'customers_kept', n_kept));
     RETURN pg_catalog.jsonb_build_object('status', 'left', 'left_on', p_worker.left_on,
                                          'devices_unbound', n_devices, 'reports_moved', n_reports,
-                                         'teams_without_lead', n_teams);
+                                         'team_lead_cleared', p_worker.is_team_lead,
+                                         'customers_moved', n_moved, 'customers_kept', n_kept);
 END
 $$;
 COMMENT ON FUNCTION fieldops.apply_departure(bigint, fieldops.worker) IS
-'Internal: the effects of a departure (unbind devices, move reports to the leaver''s manager, clear team leads, status left, event worker.left). The caller holds the worker row lock.';
+'Internal: the effects of a departure: unbind devices, move direct reports and owned customers to the leaver''s manager (customers stay when there is no active manager), clear the team lead flag, status left, event worker.left. The caller holds the worker row lock.';
 
 CREATE FUNCTION fieldops.worker_leave(p_tenant_id bigint, p_worker_id bigint, p_left_on date DEFAULT NULL,
                                       p_reason text DEFAULT NULL)
