@@ -36,19 +36,23 @@ STARTED=$SECONDS
 # repository when the test user can get there, else a fixed directory in
 # /tmp named after the repository path.
 demo_dir() {
-    if as_test_user sh -c "cd '$FIELDOPS_ROOT'" 2>/dev/null; then
+    if as_test_user sh -c 'cd "$1"' sh "$FIELDOPS_ROOT" 2>/dev/null; then
         echo "$FIELDOPS_ROOT/.demo"
     else
         echo "${TMPDIR:-/tmp}/fieldops-demo.$(printf '%s' "$FIELDOPS_ROOT" | md5sum | cut -c1-8)"
     fi
 }
 
-DEMO_DIR=$(demo_dir)
-DATA=$DEMO_DIR/data
-LOG=$DEMO_DIR/server.log
-USER_NAME=$(test_user)
+# after ensure_packages: on a fresh machine the user postgres comes with them
+set_paths() {
+    USER_NAME=$(test_user) || exit 1
+    DEMO_DIR=$(demo_dir)
+    DATA=$DEMO_DIR/data
+    LOG=$DEMO_DIR/server.log
+}
 
-pg() { as_test_user "$@"; }
+# as the test user, from a directory it can enter (the checkout may not be one)
+pg() { (cd / && as_test_user "$@"); }
 running() { [ -f "$DATA/PG_VERSION" ] && pg pg_ctl -D "$DATA" status >/dev/null 2>&1; }
 # the port of the running server, from postmaster.pid (line 4)
 server_port() { sed -n 4p "$DATA/postmaster.pid" 2>/dev/null; }
@@ -70,6 +74,7 @@ connect_help() {
 
 start() {
     ensure_packages
+    set_paths
     if [ -n "${FIELDOPS_SKIP_BUILD:-}" ]; then
         say "FIELDOPS_SKIP_BUILD is set: using the installed fieldops as it is"
     else
@@ -141,6 +146,7 @@ EOF
         say "jobs: make every job due and CALL fieldops.run_due_jobs()"
         dpsql -d "$DEMO_DB" <<'EOF' || die "running the jobs failed"
 \pset footer off
+\pset linestyle unicode
 SELECT fieldops.ensure_builtin_jobs() AS builtin_jobs_created \gset
 SELECT count(fieldops.alter_job(job_name, p_next_run_at => now())) AS jobs_made_due FROM fieldops.job \gset
 CALL fieldops.run_due_jobs();
@@ -152,6 +158,7 @@ EOF
     say "job runs"
     dpsql -d "$DEMO_DB" <<'EOF'
 \pset footer off
+\pset linestyle unicode
 SELECT r.run_id, j.job_name, r.tenant_id AS tenant, r.status, r.runner,
        r.started_at::timestamp(0) AS started,
        round(extract(epoch FROM r.finished_at - r.started_at) * 1000) AS ms,
@@ -169,6 +176,7 @@ EOF
     done
     dpsql -d "$DEMO_DB" <<'EOF'
 \pset footer off
+\pset linestyle unicode
 \x on
 SELECT pid, database, scheduler, naptime_s, state, started_at::timestamp(0) AS started_at,
        last_loop_at::timestamp(0) AS last_loop_at, loops, calls, errors, wakes,
@@ -188,6 +196,7 @@ EOF
 }
 
 stop() {
+    set_paths
     if [ ! -f "$DATA/PG_VERSION" ]; then
         say "no demo data directory at $DATA: nothing to stop"
         return 0
@@ -203,6 +212,7 @@ stop() {
 }
 
 status() {
+    set_paths
     if running; then
         PORT=$(server_port)
         say "the demo server is running (port $PORT, data $DATA)"

@@ -60,7 +60,7 @@ WITH RECURSIVE path AS (
            count(*) AS total
       FROM fieldops.worker w
       LEFT JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
-      LEFT JOIN fieldops.worker lead ON lead.tenant_id = t.tenant_id AND lead.worker_id = t.lead_worker_id
+      LEFT JOIN fieldops.worker lead ON lead.tenant_id = t.tenant_id AND lead.team_id = t.team_id AND lead.is_team_lead
       LEFT JOIN path p ON p.region_id = t.region_id
      WHERE w.tenant_id = :tenant
      GROUP BY GROUPING SETS ((1, 2, 3), ())
@@ -85,7 +85,8 @@ SELECT repeat('   ', t.depth) || CASE WHEN t.depth > 0 THEN '└─ ' ELSE '' EN
        t.title, t.job_level AS level,
        (SELECT count(*) FROM fieldops.worker r
          WHERE r.tenant_id = :tenant AND r.manager_id = t.worker_id AND r.status = 'active') AS "direct reports",
-       (SELECT x.name FROM fieldops.team x WHERE x.tenant_id = :tenant AND x.lead_worker_id = t.worker_id LIMIT 1) AS "leads team"
+       (SELECT x.name FROM fieldops.team x JOIN fieldops.worker l ON l.tenant_id = x.tenant_id AND l.team_id = x.team_id
+         WHERE x.tenant_id = :tenant AND l.worker_id = t.worker_id AND l.is_team_lead) AS "leads team"
   FROM tree t
  WHERE EXISTS (SELECT 1 FROM fieldops.worker r WHERE r.tenant_id = :tenant AND r.manager_id = t.worker_id)
     OR t.depth = 0

@@ -276,7 +276,9 @@ CREATE FUNCTION fieldops_sample.generate_tenant(p_name text DEFAULT '沪上优�
                                                 p_customers int DEFAULT 3000)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, public
+-- PostGIS functions are called unqualified: keep the search path of the session
+-- that loaded this script (where PostGIS was visible), whoever calls it later
+SET search_path FROM CURRENT
 AS $$
 DECLARE
     t bigint;
@@ -637,14 +639,13 @@ BEGIN
         SELECT hired_on INTO v_hired FROM fieldops.worker WHERE tenant_id = t AND worker_id = w_id[k];
         v_left_on := greatest(CASE i WHEN 1 THEN date '2026-03-31' ELSE date '2026-08-15' END, v_hired + 120);
         v_reason := CASE i WHEN 1 THEN '合同到期,不再续签' ELSE '个人原因离职' END;
-        PERFORM fieldops.worker_leave(t, w_id[k], v_left_on, v_reason);
-
-        -- handover: worker_leave leaves customers alone, the area's sales lead hands
-        -- them to active sales colleagues of the same area
+        -- handover before leaving: the area's sales lead spreads the leaver's
+        -- customers over active sales colleagues of the same area (what
+        -- worker_leave would otherwise do is give them all to the manager)
         v_pool := '{}';
         FOR r IN SELECT x.worker_id FROM fieldops.worker x
                   WHERE x.tenant_id = t AND x.status = 'active' AND x.left_on IS NULL
-                    AND x.team_id = a_sales_team[w_area[k]]
+                    AND x.team_id = a_sales_team[w_area[k]] AND x.worker_id <> w_id[k]
                   ORDER BY x.worker_id LOOP
             v_pool := v_pool || r.worker_id;
         END LOOP;
@@ -654,6 +655,7 @@ BEGIN
             PERFORM fieldops.upsert_customer(t, c.external_ref, c.name,
                                              p_owner_worker_id => fieldops_sample.pick(v_pool));
         END LOOP;
+        PERFORM fieldops.worker_leave(t, w_id[k], v_left_on, v_reason);
 
         -- the first leaver's phone is handed in and re-issued to a colleague
         IF i = 1 THEN
