@@ -185,7 +185,7 @@ BEGIN
         RAISE EXCEPTION 'p_status must be ''active'' or ''suspended'', got %', pg_catalog.quote_literal(p_status)
             USING ERRCODE = '22023';
     END IF;
-    SELECT * INTO t FROM fieldops.tenant WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id FOR UPDATE;
+    SELECT * INTO t FROM fieldops.tenant WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'tenant % does not exist', p_tenant_id USING ERRCODE = '42704';
     END IF;

@@ -115,6 +115,25 @@ COMMENT ON TABLE fieldops.device_binding IS
 -- Regions and teams
 --
 
+CREATE FUNCTION fieldops.lock_tenant_hierarchy(p_tenant_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    -- Cycle checks walk a chain (managers, parent regions) that concurrent
+    -- transactions may be changing at other links: two changes that are each
+    -- fine alone can close a cycle together.  Changes of a tenant's
+    -- hierarchies are therefore serialised on the tenant's row.  NO KEY
+    -- UPDATE does not conflict with the KEY SHARE locks of foreign-key
+    -- checks, so the tenant's other writes are not blocked.
+    PERFORM 1 FROM fieldops.tenant
+      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+        FOR NO KEY UPDATE;
+END
+$$;
+COMMENT ON FUNCTION fieldops.lock_tenant_hierarchy(bigint) IS
+'Internal: serialise changes of the tenant''s manager and region hierarchies (row lock on the tenant), so that cycle checks see every committed link.';
+
 CREATE FUNCTION fieldops.upsert_region(p_tenant_id bigint, p_code text, p_name text, p_parent_region_id bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -133,6 +152,9 @@ BEGIN
             USING ERRCODE = '23503';
     END IF;
 
+    IF p_parent_region_id IS NOT NULL THEN
+        PERFORM fieldops.lock_tenant_hierarchy(p_tenant_id);
+    END IF;
     IF p_parent_region_id IS NOT NULL AND p_parent_region_id IN (
            SELECT region_id FROM fieldops.region
             WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND code OPERATOR(pg_catalog.=) p_code) THEN
@@ -268,6 +290,7 @@ BEGIN
         RAISE EXCEPTION 'p_team_id % is not a team of tenant %', p_team_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
     IF p_manager_id IS NOT NULL THEN
+        PERFORM fieldops.lock_tenant_hierarchy(p_tenant_id);
         IF p_manager_id IN (SELECT worker_id FROM fieldops.worker
                              WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
                                AND external_ref OPERATOR(pg_catalog.=) p_external_ref) THEN
@@ -353,19 +376,22 @@ DECLARE
     v_heir bigint;
     c record;
 BEGIN
-    -- close the worker's device bindings: a phone handed back can be bound again
-    UPDATE fieldops.device_binding
-       SET unbound_at = pg_catalog.now(), unbound_reason = 'worker left'
-     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
-       AND unbound_at IS NULL;
-    UPDATE fieldops.device SET worker_id = NULL, bound_at = NULL
-     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
-    GET DIAGNOSTICS n_devices = ROW_COUNT;
-
+    -- lock order, the same everywhere: workers (top-down), then devices,
+    -- then bindings (register_device: worker, device, binding)
     -- direct reports move up to the leaver's manager
     UPDATE fieldops.worker SET manager_id = p_worker.manager_id, updated_at = pg_catalog.now()
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND manager_id OPERATOR(pg_catalog.=) p_worker.worker_id;
     GET DIAGNOSTICS n_reports = ROW_COUNT;
+
+    UPDATE fieldops.device SET worker_id = NULL, bound_at = NULL
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
+    GET DIAGNOSTICS n_devices = ROW_COUNT;
+    -- close the worker's device bindings: a phone handed back can be bound
+    -- again (clock_timestamp: later than the binding, whoever made it)
+    UPDATE fieldops.device_binding
+       SET unbound_at = pg_catalog.clock_timestamp(), unbound_reason = 'worker left'
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
+       AND unbound_at IS NULL;
 
     -- customers go to the leaver's manager when that manager is active (the
     -- customer-pool module may release them to a pool instead); otherwise
@@ -416,12 +442,25 @@ AS $$
 DECLARE
     w fieldops.worker;
     v_today date;
+    v_mgr bigint;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     v_today := fieldops.tenant_local_date(p_tenant_id);
-    SELECT * INTO w FROM fieldops.worker
-     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker_id
-       FOR NO KEY UPDATE;
+    -- lock top-down, as every departure does: first the manager (the heir
+    -- apply_departure share-locks), then the leaver
+    LOOP
+        SELECT x.manager_id INTO v_mgr FROM fieldops.worker x
+         WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.worker_id OPERATOR(pg_catalog.=) p_worker_id;
+        IF v_mgr IS NOT NULL THEN
+            PERFORM 1 FROM fieldops.worker m
+             WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) v_mgr
+               FOR SHARE;
+        END IF;
+        SELECT * INTO w FROM fieldops.worker
+         WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker_id
+           FOR NO KEY UPDATE;
+        EXIT WHEN NOT FOUND OR w.manager_id IS NOT DISTINCT FROM v_mgr;
+    END LOOP;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'p_worker_id % is not a worker of tenant %', p_worker_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
@@ -492,6 +531,14 @@ BEGIN
               LIMIT v_batch
                 FOR NO KEY UPDATE SKIP LOCKED
     LOOP
+        -- apply_departure share-locks the manager (heir); departures lock
+        -- top-down, so take it without waiting, or leave this one for later
+        IF w.manager_id IS NOT NULL THEN
+            PERFORM 1 FROM fieldops.worker m
+             WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) w.manager_id
+               FOR SHARE SKIP LOCKED;
+            CONTINUE WHEN NOT FOUND;
+        END IF;
         PERFORM fieldops.apply_departure(p_tenant_id, w);
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
@@ -538,6 +585,9 @@ BEGIN
     SELECT * INTO d FROM fieldops.device x
      WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.device_uid OPERATOR(pg_catalog.=) p_device_uid
        FOR NO KEY UPDATE;
+    -- stamp after the lock: later than anything the previous holder wrote
+    -- (now() is the start of our transaction, which may be older)
+    v_now := pg_catalog.clock_timestamp();
 
     IF d.status OPERATOR(pg_catalog.=) 'retired' THEN
         PERFORM fieldops.emit_event(p_tenant_id, 'device.retired_seen', 'device', d.device_id,
@@ -600,7 +650,7 @@ BEGIN
         RETURN false;
     END IF;
     UPDATE fieldops.device_binding
-       SET unbound_at = pg_catalog.now(), unbound_reason = fieldops.check_text(p_reason, 'p_reason', 200)
+       SET unbound_at = pg_catalog.clock_timestamp(), unbound_reason = fieldops.check_text(p_reason, 'p_reason', 200)
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND device_id OPERATOR(pg_catalog.=) p_device_id
        AND unbound_at IS NULL;
     UPDATE fieldops.device SET status = 'retired', worker_id = NULL, bound_at = NULL

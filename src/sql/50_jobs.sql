@@ -390,8 +390,10 @@ BEGIN
            SET next_run_at = CASE WHEN v_more OR NOT v_complete THEN pg_catalog.clock_timestamp()
                                   ELSE fieldops.next_run_after(next_run_at, schedule, pg_catalog.clock_timestamp()) END
          WHERE job_id OPERATOR(pg_catalog.=) v_job.job_id;
-        PERFORM pg_catalog.pg_advisory_unlock(4604943, v_job.job_id::integer);
+        -- commit the new next_run_at before letting another runner claim the
+        -- job: it re-reads next_run_at once it holds the lock
         COMMIT;
+        PERFORM pg_catalog.pg_advisory_unlock(4604943, v_job.job_id::integer);
     END LOOP;
 END
 $$;

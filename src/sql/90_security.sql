@@ -43,8 +43,11 @@ SELECT fieldops.secure_tenant_table(t::regclass)
                                'fieldops.worker', 'fieldops.device', 'fieldops.device_binding',
                                'fieldops.customer']) AS t;
 
--- tenants are created and changed by administrators only
+-- tenants are created and changed by administrators only; the API may
+-- only row-lock its tenant (lock_tenant_hierarchy), which needs UPDATE on
+-- some column
 REVOKE INSERT, UPDATE, DELETE ON fieldops.tenant FROM fieldops_api;
+GRANT UPDATE (updated_at) ON fieldops.tenant TO fieldops_api;
 
 -- global tables
 REVOKE ALL ON fieldops.setting_def, fieldops.tenant_access, fieldops.job, fieldops.job_run, fieldops.job_status FROM PUBLIC;
@@ -100,6 +103,7 @@ GRANT EXECUTE ON FUNCTION
     fieldops.check_point(geometry, text),
     fieldops.emit_event(bigint, text, text, bigint, jsonb),
     fieldops.lock_active_worker(bigint, bigint, text),
+    fieldops.lock_tenant_hierarchy(bigint),
     fieldops.apply_departure(bigint, fieldops.worker),
     fieldops.validate_setting(text, jsonb)
 TO fieldops_api;
