@@ -94,6 +94,24 @@ VALUES (:fails_job, 'running', 'crashed runner', 1, now() - interval '1 hour');
 CALL fieldops.run_due_jobs();
 SELECT status, error_code, error_message FROM fieldops.job_run WHERE runner = 'crashed runner';
 
+-- a cancel (pg_cancel_backend, statement_timeout) stops the call, but the
+-- run is recorded as failed with 57014 and the job is free to run again
+CREATE FUNCTION jobtest.slow(p_args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    IF (p_args ->> 'cancel')::boolean THEN
+        PERFORM pg_cancel_backend(pg_backend_pid());     -- as if a DBA cancelled it
+        PERFORM pg_sleep(30);
+    END IF;
+    RETURN '{}';
+END $$;
+SELECT fieldops.schedule_job('slow', 'jobtest.slow', '1 day', 'global', '{"cancel": true}') IS NOT NULL AS scheduled;
+CALL fieldops.run_due_jobs();
+SELECT status, error_code, error_message FROM fieldops.job_run r JOIN fieldops.job j USING (job_id) WHERE j.job_name = 'slow';
+SELECT (fieldops.alter_job('slow', p_args => '{"cancel": false}', p_next_run_at => now())).enabled AS due_again;
+CALL fieldops.run_due_jobs();
+SELECT status, count(*) FROM fieldops.job_run r JOIN fieldops.job j USING (job_id) WHERE j.job_name = 'slow' GROUP BY 1 ORDER BY 1;
+SELECT fieldops.unschedule_job('slow');
+
 -- the procedure refuses bad limits (fieldops.scheduler = off is shown by the TAP suite)
 CALL fieldops.run_due_jobs(interval '0 seconds');
 CALL fieldops.run_due_jobs(NULL);

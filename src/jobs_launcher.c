@@ -94,30 +94,28 @@ typedef struct LauncherShared
 	int64		calls;			/* CALLs of run_due_jobs that committed */
 	int64		errors;			/* CALLs that raised an error */
 	int64		wakes;			/* fieldops.wake() requests */
+	bool		wake_pending;	/* a committed wake() not yet acted upon */
 } LauncherShared;
 
 static LauncherShared *launcher_shared = NULL;
+
+/* this backend called fieldops.wake() in the current transaction */
+static bool wake_requested = false;
+
+static void launcher_wake_at_commit(XactEvent event, void *arg);
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
- * Define the launcher's GUCs in every backend, so SHOW works and
+ * Define the launcher's reloadable GUCs in every backend, so SHOW works and
  * run_due_jobs() can read fieldops.scheduler whether or not the library was
- * preloaded.
+ * preloaded.  fieldops.database is a postmaster setting, which the server
+ * only accepts while preloading: it is defined in jobs_launcher_init_preload.
  */
 void
 jobs_launcher_init_gucs(void)
 {
-	DefineCustomStringVariable("fieldops.database",
-							   "Database in which the fieldops launcher runs jobs.",
-							   "The launcher connects to this one database at server start.",
-							   &launcher_database,
-							   "postgres",
-							   PGC_POSTMASTER,
-							   0,
-							   NULL, NULL, NULL);
-
 	DefineCustomEnumVariable("fieldops.scheduler",
 							 "Who runs fieldops jobs: internal (the launcher), external (pg_cron or cron), or off.",
 							 "With off, fieldops.run_due_jobs() returns without running anything.",
@@ -178,6 +176,18 @@ void
 jobs_launcher_init_preload(void)
 {
 	BackgroundWorker worker;
+
+	DefineCustomStringVariable("fieldops.database",
+							   "Database in which the fieldops launcher runs jobs.",
+							   "The launcher connects to this one database at server start.",
+							   &launcher_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	/* inherited by every backend: fieldops.wake() takes effect at commit */
+	RegisterXactCallback(launcher_wake_at_commit, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = launcher_shmem_request;
@@ -361,6 +371,7 @@ void
 fieldops_launcher_main(Datum main_arg)
 {
 	MemoryContext cxt;
+	TimestampTz last_run = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -385,17 +396,49 @@ fieldops_launcher_main(Datum main_arg)
 
 	for (;;)
 	{
+		bool		woken;
+		long		remaining;
+
 		CHECK_FOR_INTERRUPTS();
 
+		/*
+		 * The latch is also set by the server itself (for instance to make
+		 * us read invalidation messages), so it is not a reason to run:
+		 * only a wake() that committed, a reload (the scheduler mode may
+		 * have become internal) or the end of the nap is.
+		 */
+		woken = false;
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			woken = true;
 		}
 
 		SpinLockAcquire(&launcher_shared->mutex);
+		woken |= launcher_shared->wake_pending;
+		launcher_shared->wake_pending = false;
+		launcher_shared->naptime = launcher_naptime;
+		launcher_shared->mode = scheduler_mode;
+		SpinLockRelease(&launcher_shared->mutex);
+
+		remaining = last_run == 0 ? 0 :
+			launcher_naptime * 1000L -
+			(long) ((GetCurrentTimestamp() - last_run) / 1000);
+		if (!woken && remaining > 0)
+		{
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 remaining,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			continue;
+		}
+		last_run = GetCurrentTimestamp();
+
+		SpinLockAcquire(&launcher_shared->mutex);
 		launcher_shared->loops++;
-		launcher_shared->last_loop_at = GetCurrentTimestamp();
+		launcher_shared->last_loop_at = last_run;
 		SpinLockRelease(&launcher_shared->mutex);
 
 		if (scheduler_mode != SCHEDULER_INTERNAL)
@@ -415,46 +458,72 @@ fieldops_launcher_main(Datum main_arg)
 				launcher_set_state("sleeping");
 			}
 		}
-
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 launcher_naptime * 1000L,
-						 PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
 	}
 }
 
 /*
- * fieldops.wake(): make the launcher run due jobs now instead of after its
- * nap, e.g. right after an import that made a job due.  Returns false when
- * no launcher is running (library not preloaded, scheduler not internal,
- * or launcher between restarts), so callers can fall back to calling
- * run_due_jobs() themselves.
+ * Transaction callback: a wake() takes effect when the transaction that
+ * asked for it commits, so that the launcher sees what that transaction
+ * made due (run_job_now sets next_run_at, then wakes).  Waking earlier lets
+ * the launcher look, find nothing, and sleep a whole naptime.  An aborted
+ * transaction wakes nobody.
  */
-Datum
-fieldops_wake(PG_FUNCTION_ARGS)
+static void
+launcher_wake_at_commit(XactEvent event, void *arg)
 {
-	pid_t		pid;
-	PGPROC	   *proc;
+	pid_t		pid = 0;
 
-	if (launcher_shared == NULL)
-		PG_RETURN_BOOL(false);
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		wake_requested = false;
+		return;
+	}
+	if (event != XACT_EVENT_COMMIT || !wake_requested || launcher_shared == NULL)
+		return;
+	wake_requested = false;
 
 	SpinLockAcquire(&launcher_shared->mutex);
-	pid = launcher_shared->pid;
-	if (pid != 0)
+	if (launcher_shared->pid != 0)
 	{
+		pid = launcher_shared->pid;
+		launcher_shared->wake_pending = true;
 		launcher_shared->wakes++;
 		launcher_shared->last_wake_at = GetCurrentTimestamp();
 	}
 	SpinLockRelease(&launcher_shared->mutex);
 
-	if (pid == 0)
+	if (pid != 0)
+	{
+		PGPROC	   *proc = BackendPidGetProc(pid);
+
+		if (proc != NULL)
+			SetLatch(&proc->procLatch);
+	}
+}
+
+/*
+ * fieldops.wake(): make the launcher run due jobs as soon as the calling
+ * transaction commits, instead of after its nap (e.g. right after an import
+ * that made a job due).  Returns false when no launcher will act on it: the
+ * library is not preloaded, no launcher is running, or the launcher applies
+ * a scheduler mode other than internal.  Callers can then CALL
+ * fieldops.run_due_jobs() themselves.
+ */
+Datum
+fieldops_wake(PG_FUNCTION_ARGS)
+{
+	bool		running;
+
+	if (launcher_shared == NULL)
 		PG_RETURN_BOOL(false);
-	proc = BackendPidGetProc(pid);
-	if (proc == NULL)
+
+	SpinLockAcquire(&launcher_shared->mutex);
+	running = launcher_shared->pid != 0 && launcher_shared->mode == SCHEDULER_INTERNAL;
+	SpinLockRelease(&launcher_shared->mutex);
+
+	if (!running)
 		PG_RETURN_BOOL(false);
-	SetLatch(&proc->procLatch);
+	wake_requested = true;
 	PG_RETURN_BOOL(true);
 }
 

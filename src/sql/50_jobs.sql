@@ -252,7 +252,7 @@ BEGIN
         IF pg_catalog.pg_try_advisory_lock(4604943, v_job::integer) THEN
             UPDATE fieldops.job_run
                SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), error_code = '57P01',
-                   error_message = 'interrupted: its runner ended before the run finished (server crash, kill or shutdown)'
+                   error_message = 'interrupted: the run did not finish (its session ended: server crash, kill, shutdown or disconnection)'
              WHERE job_id OPERATOR(pg_catalog.=) v_job AND status OPERATOR(pg_catalog.=) 'running';
             GET DIAGNOSTICS m = ROW_COUNT;
             n := n OPERATOR(pg_catalog.+) m;
@@ -299,7 +299,7 @@ AS $$
 -- No SET clause here: a procedure with one cannot COMMIT; every name is qualified instead.
 DECLARE
     v_deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) p_max_runtime;
-    v_mode text := pg_catalog.current_setting('fieldops.scheduler', true);
+    v_mode text;
     v_runner text := pg_catalog.left(COALESCE(NULLIF(pg_catalog.current_setting('application_name'), ''), SESSION_USER::text), 64);
     v_job fieldops.job;
     v_call text;
@@ -313,8 +313,16 @@ DECLARE
     v_complete boolean;
 BEGIN
     runs := 0;
+    -- load the module first, so that fieldops.scheduler is the validated
+    -- setting and not a raw placeholder string from postgresql.conf
+    PERFORM fieldops.current_tenant_id();
+    v_mode := pg_catalog.current_setting('fieldops.scheduler', true);
     IF v_mode OPERATOR(pg_catalog.=) 'off' THEN
         RAISE NOTICE 'fieldops.scheduler is off: no job was run';
+        RETURN;
+    END IF;
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE NOTICE 'this server is a standby: jobs run on the primary';
         RETURN;
     END IF;
     IF p_max_runtime IS NULL OR p_max_runtime OPERATOR(pg_catalog.<=) '0' THEN
@@ -338,7 +346,7 @@ BEGIN
         -- we hold the job's lock, so a run still marked running is an orphan
         UPDATE fieldops.job_run
            SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), error_code = '57P01',
-               error_message = 'interrupted: its runner ended before the run finished (server crash, kill or shutdown)'
+               error_message = 'interrupted: the run did not finish (its session ended: server crash, kill, shutdown or disconnection)'
          WHERE job_id OPERATOR(pg_catalog.=) v_job.job_id AND status OPERATOR(pg_catalog.=) 'running';
 
         IF v_job.scope OPERATOR(pg_catalog.=) 'tenant' THEN
@@ -361,6 +369,7 @@ BEGIN
             COMMIT;   -- the run is visible while it runs, and a crash leaves it behind as an orphan
 
             v_result := NULL;
+            v_state := NULL;
             BEGIN
                 SELECT pg_catalog.format('%I.%I', n.nspname, p.proname) INTO v_call
                   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
@@ -374,13 +383,20 @@ BEGIN
                 UPDATE fieldops.job_run
                    SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(), result = v_result
                  WHERE run_id OPERATOR(pg_catalog.=) v_run;
-            EXCEPTION WHEN OTHERS THEN
+            EXCEPTION WHEN OTHERS OR QUERY_CANCELED THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
                 UPDATE fieldops.job_run
                    SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
                        error_code = v_state, error_message = v_msg
                  WHERE run_id OPERATOR(pg_catalog.=) v_run;
             END;
+            IF v_state OPERATOR(pg_catalog.=) '57014' THEN
+                -- a cancel (pg_cancel_backend, statement_timeout) stops the
+                -- whole call: record the run, free the job, then pass it on
+                COMMIT;
+                PERFORM pg_catalog.pg_advisory_unlock(4604943, v_job.job_id::integer);
+                RAISE EXCEPTION '%', v_msg USING ERRCODE = '57014';
+            END IF;
             v_more := v_more OR COALESCE(v_result OPERATOR(pg_catalog.@>) '{"more": true}', false);
             runs := runs OPERATOR(pg_catalog.+) 1;
             COMMIT;
@@ -428,7 +444,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'fieldops_wake'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION fieldops.wake() IS
-'Make the launcher run due jobs now; false when no launcher is running (not preloaded, scheduler not internal).';
+'Make the launcher run due jobs as soon as this transaction commits; false when no launcher will (not preloaded, not running, scheduler not internal).';
 
 CREATE FUNCTION fieldops.launcher_status(
     OUT pid integer, OUT database text, OUT scheduler text, OUT naptime_s integer, OUT state text,
