@@ -9,7 +9,8 @@
 #       it applies; fieldops.scheduler = external makes it idle, internal
 #       makes it resume;
 #   (c) with a one-hour naptime, fieldops.wake() and fieldops.run_job_now()
-#       make a due job run at once;
+#       make a due job run at once, also when run_job_now() is called in a
+#       transaction that commits later;
 #   (d) SIGTERM: the postmaster starts a new launcher (bgw_restart_time);
 #   (e) SIGKILL: crash restart of the whole server, the launcher comes back.
 #
@@ -21,6 +22,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('launcher');
 $node->init;
@@ -43,6 +45,17 @@ sub poll_ok
 	my ($query, $name, $expected) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	ok($node->poll_query_until('postgres', $query, $expected), $name);
+}
+
+# the same, for what should happen at once: still generous (poll_query_until
+# tries 10 times per second of timeout_default, each try at least 0.1 s), but
+# a failure does not hold the file for the default several minutes
+sub poll_soon_ok
+{
+	my ($query, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	local $PostgreSQL::Test::Utils::timeout_default = 30;
+	ok($node->poll_query_until('postgres', $query), $name);
 }
 
 # the launcher's pid as it reports it ('' when none)
@@ -89,10 +102,11 @@ ok( $node->poll_query_until(
 		q{SELECT state = 'waiting for CREATE EXTENSION fieldops' AND database = 'postgres'
 		   FROM fieldops.launcher_status()}),
 	'without the extension in fieldops.database the launcher waits for CREATE EXTENSION');
+# (run_due_jobs() there would have created the built-in jobs and run one)
 is( $node->safe_psql(
-		'observer', 'SELECT count(*) FROM fieldops.job_run'),
+		'observer', 'SELECT (SELECT count(*) FROM fieldops.job) + (SELECT count(*) FROM fieldops.job_run)'),
 	'0',
-	'the launcher does not run the jobs of another database');
+	'the launcher does not run run_due_jobs() in another database');
 
 # ---------------------------------------------------------------------------
 # (a) the launcher runs due jobs
@@ -219,6 +233,13 @@ is(sql(q{SELECT count(*) FROM fieldops.job_run}),
 	$runs, 'the idle launcher records no run');
 is(succeeded_runs('tap_tenant_job'), '2', 'the due tenant job waits');
 
+set_and_reload('fieldops.scheduler', 'off');
+poll_ok(
+	q{SELECT scheduler = 'off' AND state = 'idle: fieldops.scheduler is off'
+	   FROM fieldops.launcher_status()},
+	'with fieldops.scheduler = off the launcher idles too');
+is(succeeded_runs('tap_tenant_job'), '2', 'the due tenant job still waits');
+
 set_and_reload('fieldops.scheduler', 'internal');
 poll_ok(q{SELECT count(*) = 4 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
            WHERE j.job_name = 'tap_tenant_job' AND r.status = 'succeeded'},
@@ -251,15 +272,42 @@ is( sql(
 	't',
 	'launcher_status() counts the wake-up and the extra loop');
 
+# run_job_now() makes the job due and wakes the launcher in one statement;
+# the launcher must see the change, so the wake-up has to take effect at
+# commit, not before
 is(sql(q{SELECT fieldops.run_job_now('tap_tenant_job')}),
 	't', 'run_job_now() returns true (a launcher was woken)');
-poll_ok(q{SELECT count(*) = 8 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+poll_soon_ok(q{SELECT count(*) = 8 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
            WHERE j.job_name = 'tap_tenant_job' AND r.status = 'succeeded'},
 	'run_job_now() makes the job run at once');
 is( sql(
 		q{SELECT next_run_at > now() + interval '50 minutes' FROM fieldops.job WHERE job_name = 'tap_tenant_job'}),
 	't',
 	'after run_job_now() the job is scheduled one period later again');
+
+# the same inside a longer transaction: the launcher may be woken before the
+# transaction commits, but the job must still run once it has committed.
+# A job of its own, due in a day, so nothing else makes it run.
+sql(q{SELECT fieldops.schedule_job('tap_manual', 'tap.heartbeat', '1 day', 'global',
+                                   p_first_run_at => now() + interval '1 day')});
+$loops = launcher_loops();
+my $tx = $node->background_psql('postgres');
+$tx->query_safe('BEGIN');
+is($tx->query_safe(q{SELECT fieldops.run_job_now('tap_manual')}), 't',
+	'run_job_now() in an open transaction');
+# give a launcher woken too early the time to look (and find nothing due);
+# this bounded wait only makes a wrong implementation fail reliably, the
+# right one passes whatever happens here
+for (my $i = 0; $i < 50; $i++)
+{
+	last if launcher_loops() > $loops;
+	usleep(100_000);
+}
+$tx->query_safe('COMMIT');
+$tx->quit;
+poll_soon_ok(q{SELECT count(*) = 1 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+           WHERE j.job_name = 'tap_manual' AND r.status = 'succeeded'},
+	'run_job_now() in a transaction makes the job run once it commits');
 
 # ---------------------------------------------------------------------------
 # (d) SIGTERM: the postmaster restarts the launcher

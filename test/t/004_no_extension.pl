@@ -120,20 +120,18 @@ $node->safe_psql('jobsdb', 'CREATE EXTENSION fieldops CASCADE');
 $node->safe_psql('jobsdb', $job_sql);
 $node->safe_psql('jobsdb',
 	q{SELECT fieldops.schedule_job('tap_heartbeat', 'tap.heartbeat', '1 second', 'global')});
-is( status(q{format('%s|%s', state, calls)}),
-	'waiting for CREATE EXTENSION fieldops|0',
-	'while it sleeps the launcher has not noticed CREATE EXTENSION yet');
-is($node->safe_psql('jobsdb', 'SELECT count(*) FROM fieldops.job_run'),
-	'0', 'no job has run in jobsdb yet');
 
+# (whether it notices before the wake-up is not tested: any signal that sets
+# its latch, e.g. a sinval catch-up after the many catalog changes of CREATE
+# EXTENSION, ends its nap early)
 is($node->safe_psql('jobsdb', 'SELECT fieldops.wake()'), 't', 'wake the launcher');
 poll_ok('jobsdb',
-	q{SELECT count(*) = 1 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+	q{SELECT count(*) >= 1 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
 	   WHERE j.job_name = 'tap_heartbeat' AND r.status = 'succeeded' AND r.runner = 'fieldops launcher'},
 	'woken, the launcher finds the extension and runs the due job');
 poll_ok('jobsdb',
-	q{SELECT state = 'sleeping' AND calls = 1 FROM fieldops.launcher_status()},
-	'one call of run_due_jobs(), then the launcher sleeps');
+	q{SELECT state = 'sleeping' AND calls >= 1 AND errors = 0 FROM fieldops.launcher_status()},
+	'the launcher called run_due_jobs() without error and sleeps');
 is( $node->safe_psql(
 		'jobsdb',
 		q{SELECT count(*) FROM fieldops.job_run r, fieldops.launcher_status() s
@@ -146,13 +144,20 @@ is($node->safe_psql('otherdb', 'SELECT count(*) FROM fieldops.job_run'),
 # ---------------------------------------------------------------------------
 # DROP EXTENSION: back to waiting, without errors
 
+my $calls = status('calls');
+my $beats = $node->safe_psql('jobsdb', 'SELECT count(*) FROM tap.beats');
 $node->safe_psql('jobsdb', 'DROP EXTENSION fieldops');
 is($node->safe_psql('otherdb', 'SELECT fieldops.wake()'), 't', 'wake the launcher after DROP EXTENSION');
 poll_ok('otherdb',
 	q{SELECT state = 'waiting for CREATE EXTENSION fieldops' FROM fieldops.launcher_status()},
 	'after DROP EXTENSION the launcher waits again');
-is(status(q{format('%s|%s|%s', pid, calls, errors)}), "$pid|1|0",
-	'same launcher, no new call, no error');
+$loops = status('loops');
+is($node->safe_psql('otherdb', 'SELECT fieldops.wake()'), 't', 'wake it once more');
+poll_ok('otherdb', "SELECT loops > $loops FROM fieldops.launcher_status()",
+	'the launcher went round its loop again');
+is(status(q{format('%s|%s|%s|%s', pid, calls, errors, state)}),
+	"$pid|$calls|0|waiting for CREATE EXTENSION fieldops",
+	'same launcher, no new call of run_due_jobs(), no error, still waiting');
 
 # ---------------------------------------------------------------------------
 # CREATE EXTENSION again: the launcher runs jobs again (no stale state)
@@ -160,17 +165,24 @@ is(status(q{format('%s|%s|%s', pid, calls, errors)}), "$pid|1|0",
 $node->safe_psql('jobsdb', 'CREATE EXTENSION fieldops');
 $node->safe_psql('jobsdb',
 	q{SELECT fieldops.schedule_job('tap_heartbeat', 'tap.heartbeat', '1 second', 'global')});
-is($node->safe_psql('jobsdb', 'SELECT fieldops.run_job_now(\'tap_heartbeat\')'),
+is($node->safe_psql('jobsdb', q{SELECT fieldops.run_job_now('tap_heartbeat')}),
 	't', 'run_job_now() wakes the launcher');
 poll_ok('jobsdb',
-	q{SELECT count(*) = 1 FROM fieldops.job_run WHERE status = 'succeeded' AND runner = 'fieldops launcher'
-	      AND job_id = (SELECT job_id FROM fieldops.job WHERE job_name = 'tap_heartbeat')},
+	q{SELECT count(*) >= 1 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+	   WHERE j.job_name = 'tap_heartbeat' AND r.status = 'succeeded' AND r.runner = 'fieldops launcher'},
 	'after a second CREATE EXTENSION the launcher runs jobs again');
-is($node->safe_psql('jobsdb', 'SELECT count(*) FROM tap.beats'),
-	'2', 'the job function ran once per CREATE EXTENSION cycle');
+is( $node->safe_psql(
+		'jobsdb',
+		qq{SELECT (SELECT count(*) FROM tap.beats) - $beats
+		        = (SELECT count(*) FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+		            WHERE j.job_name = 'tap_heartbeat' AND r.status = 'succeeded')}),
+	't',
+	'the job function ran once per recorded run');
 poll_ok('otherdb',
-	qq{SELECT pid = $pid AND calls = 2 AND errors = 0 AND state = 'sleeping' FROM fieldops.launcher_status()},
-	'same launcher, one more call, still no error');
+	qq{SELECT pid = $pid AND calls > $calls AND errors = 0 AND state = 'sleeping' FROM fieldops.launcher_status()},
+	'same launcher, new calls, still no error');
+is($node->safe_psql('otherdb', 'SELECT count(*) FROM fieldops.job_run'),
+	'0', 'otherdb was left alone throughout');
 
 $node->stop;
 unlike(slurp_file($node->logfile, $log_offset), qr/\b(ERROR|WARNING):/,
