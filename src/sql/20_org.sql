@@ -115,6 +115,72 @@ COMMENT ON TABLE fieldops.device_binding IS
 -- Regions and teams
 --
 
+CREATE FUNCTION fieldops.check_reference(p_tenant_id bigint, p_kind text, p_id bigint, p_arg text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_found boolean;
+BEGIN
+    -- the referenced row must be one of this tenant's (row-level security
+    -- hides the others anyway; the message says which argument is wrong)
+    IF p_id IS NULL THEN
+        RETURN;
+    END IF;
+    CASE p_kind
+    WHEN 'region' THEN
+        v_found := EXISTS (SELECT 1 FROM fieldops.region
+                            WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND region_id OPERATOR(pg_catalog.=) p_id);
+    WHEN 'team' THEN
+        v_found := EXISTS (SELECT 1 FROM fieldops.team
+                            WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND team_id OPERATOR(pg_catalog.=) p_id);
+    END CASE;
+    IF NOT v_found THEN
+        RAISE EXCEPTION '% % is not a % of tenant %', p_arg, p_id, p_kind, p_tenant_id USING ERRCODE = '23503';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION fieldops.check_reference(bigint, text, bigint, text) IS
+'Internal: raise 23503 naming p_arg unless p_id (when given) is a region or team (p_kind) of the tenant.';
+
+CREATE FUNCTION fieldops.hierarchy_reaches(p_tenant_id bigint, p_kind text, p_from bigint, p_target bigint)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_reaches boolean;
+BEGIN
+    -- does the chain of parents (regions) or managers (workers) starting at
+    -- p_from, p_from included, reach p_target?  Used to refuse cycles; the
+    -- caller holds lock_tenant_hierarchy so no other change interleaves.
+    CASE p_kind
+    WHEN 'region' THEN
+        WITH RECURSIVE up AS (
+            SELECT r.region_id AS id, r.parent_region_id AS parent, 1 AS depth
+              FROM fieldops.region r
+             WHERE r.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND r.region_id OPERATOR(pg_catalog.=) p_from
+            UNION ALL
+            SELECT r.region_id, r.parent_region_id, up.depth OPERATOR(pg_catalog.+) 1
+              FROM fieldops.region r JOIN up ON r.region_id OPERATOR(pg_catalog.=) up.parent
+             WHERE r.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND up.depth OPERATOR(pg_catalog.<) 1000)
+        SELECT pg_catalog.bool_or(id OPERATOR(pg_catalog.=) p_target) INTO v_reaches FROM up;
+    WHEN 'worker' THEN
+        WITH RECURSIVE up AS (
+            SELECT w.worker_id AS id, w.manager_id AS parent, 1 AS depth
+              FROM fieldops.worker w
+             WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND w.worker_id OPERATOR(pg_catalog.=) p_from
+            UNION ALL
+            SELECT w.worker_id, w.manager_id, up.depth OPERATOR(pg_catalog.+) 1
+              FROM fieldops.worker w JOIN up ON w.worker_id OPERATOR(pg_catalog.=) up.parent
+             WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND up.depth OPERATOR(pg_catalog.<) 1000)
+        SELECT pg_catalog.bool_or(id OPERATOR(pg_catalog.=) p_target) INTO v_reaches FROM up;
+    END CASE;
+    RETURN COALESCE(v_reaches, false);
+END
+$$;
+COMMENT ON FUNCTION fieldops.hierarchy_reaches(bigint, text, bigint, bigint) IS
+'Internal: does the chain of parent regions or managers (p_kind region or worker) from p_from reach p_target? Used to refuse cycles.';
+
 CREATE FUNCTION fieldops.lock_tenant_hierarchy(p_tenant_id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -140,17 +206,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_id bigint;
-    v_cycle boolean;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_code(p_code, 'p_code');
-    IF p_parent_region_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM fieldops.region
-                        WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                          AND region_id OPERATOR(pg_catalog.=) p_parent_region_id) THEN
-        RAISE EXCEPTION 'p_parent_region_id % is not a region of tenant %', p_parent_region_id, p_tenant_id
-            USING ERRCODE = '23503';
-    END IF;
+    PERFORM fieldops.check_reference(p_tenant_id, 'region', p_parent_region_id, 'p_parent_region_id');
 
     IF p_parent_region_id IS NOT NULL THEN
         PERFORM fieldops.lock_tenant_hierarchy(p_tenant_id);
@@ -168,17 +227,7 @@ BEGIN
     RETURNING r.region_id INTO v_id;
 
     -- the new parent must not be the region itself or one of its descendants
-    WITH RECURSIVE up AS (
-        SELECT r.region_id, r.parent_region_id, 1 AS depth
-          FROM fieldops.region r
-         WHERE r.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND r.region_id OPERATOR(pg_catalog.=) p_parent_region_id
-        UNION ALL
-        SELECT r.region_id, r.parent_region_id, up.depth OPERATOR(pg_catalog.+) 1
-          FROM fieldops.region r JOIN up ON r.region_id OPERATOR(pg_catalog.=) up.parent_region_id
-         WHERE r.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND up.depth OPERATOR(pg_catalog.<) 100
-    )
-    SELECT pg_catalog.bool_or(region_id OPERATOR(pg_catalog.=) v_id) INTO v_cycle FROM up;
-    IF v_cycle THEN
+    IF fieldops.hierarchy_reaches(p_tenant_id, 'region', p_parent_region_id, v_id) THEN
         RAISE EXCEPTION 'p_parent_region_id % would put region "%" inside itself', p_parent_region_id, p_code
             USING ERRCODE = '22023';
     END IF;
@@ -199,11 +248,7 @@ DECLARE
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_code(p_code, 'p_code');
-    IF p_region_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM fieldops.region
-                        WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND region_id OPERATOR(pg_catalog.=) p_region_id) THEN
-        RAISE EXCEPTION 'p_region_id % is not a region of tenant %', p_region_id, p_tenant_id USING ERRCODE = '23503';
-    END IF;
+    PERFORM fieldops.check_reference(p_tenant_id, 'region', p_region_id, 'p_region_id');
 
     -- the upsert locks the team row, so concurrent lead changes serialise
     INSERT INTO fieldops.team AS t (tenant_id, code, name, region_id)
@@ -276,7 +321,6 @@ AS $$
 DECLARE
     v_id bigint;
     v_inserted boolean;
-    v_cycle boolean;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_code(p_external_ref, 'p_external_ref');
@@ -284,11 +328,7 @@ BEGIN
         RAISE EXCEPTION 'p_phone must be 5 to 20 digits, spaces or dashes with an optional leading +, got "%"', pg_catalog.left(p_phone, 40)
             USING ERRCODE = '22023';
     END IF;
-    IF p_team_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM fieldops.team
-                        WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND team_id OPERATOR(pg_catalog.=) p_team_id) THEN
-        RAISE EXCEPTION 'p_team_id % is not a team of tenant %', p_team_id, p_tenant_id USING ERRCODE = '23503';
-    END IF;
+    PERFORM fieldops.check_reference(p_tenant_id, 'team', p_team_id, 'p_team_id');
     IF p_manager_id IS NOT NULL THEN
         PERFORM fieldops.lock_tenant_hierarchy(p_tenant_id);
         IF p_manager_id IN (SELECT worker_id FROM fieldops.worker
@@ -320,16 +360,7 @@ BEGIN
 
     IF p_manager_id IS NOT NULL THEN
         -- the manager chain above the new manager must not reach this worker
-        WITH RECURSIVE up AS (
-            SELECT w.worker_id, w.manager_id, 1 AS depth FROM fieldops.worker w
-             WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND w.worker_id OPERATOR(pg_catalog.=) p_manager_id
-            UNION ALL
-            SELECT w.worker_id, w.manager_id, up.depth OPERATOR(pg_catalog.+) 1
-              FROM fieldops.worker w JOIN up ON w.worker_id OPERATOR(pg_catalog.=) up.manager_id
-             WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND up.depth OPERATOR(pg_catalog.<) 100
-        )
-        SELECT pg_catalog.bool_or(worker_id OPERATOR(pg_catalog.=) v_id) INTO v_cycle FROM up;
-        IF v_cycle THEN
+        IF fieldops.hierarchy_reaches(p_tenant_id, 'worker', p_manager_id, v_id) THEN
             RAISE EXCEPTION 'p_manager_id % would make worker "%" their own manager (directly or through others)', p_manager_id, p_external_ref
                 USING ERRCODE = '22023';
         END IF;

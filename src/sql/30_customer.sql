@@ -93,11 +93,7 @@ BEGIN
         RAISE EXCEPTION 'p_level must be 1 to 8 upper-case letters or digits (A, B, VIP), got "%"', pg_catalog.left(p_level, 20)
             USING ERRCODE = '22023';
     END IF;
-    IF p_region_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM fieldops.region
-                        WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND region_id OPERATOR(pg_catalog.=) p_region_id) THEN
-        RAISE EXCEPTION 'p_region_id % is not a region of tenant %', p_region_id, p_tenant_id USING ERRCODE = '23503';
-    END IF;
+    PERFORM fieldops.check_reference(p_tenant_id, 'region', p_region_id, 'p_region_id');
     IF p_owner_worker_id IS NOT NULL THEN
         PERFORM fieldops.lock_active_worker(p_tenant_id, p_owner_worker_id, 'p_owner_worker_id');
     END IF;

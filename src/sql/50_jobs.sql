@@ -238,6 +238,26 @@ $$;
 COMMENT ON FUNCTION fieldops.next_run_after(timestamptz, interval, timestamptz) IS
 'Next run time on the job''s grid strictly after p_now: no drift, no catch-up storm after downtime.';
 
+CREATE FUNCTION fieldops.fail_interrupted_runs(p_job_id bigint)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    -- only for a job whose lock the caller holds: then nobody is running it,
+    -- and a run still marked running was interrupted
+    UPDATE fieldops.job_run
+       SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), error_code = '57P01',
+           error_message = 'interrupted: the run did not finish (its session ended: server crash, kill, shutdown or disconnection)'
+     WHERE job_id OPERATOR(pg_catalog.=) p_job_id AND status OPERATOR(pg_catalog.=) 'running';
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION fieldops.fail_interrupted_runs(bigint) IS
+'Internal: mark the running runs of a job whose lock the caller holds as failed (57P01); returns how many.';
+
 CREATE FUNCTION fieldops.fail_orphaned_runs()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -245,17 +265,11 @@ AS $$
 DECLARE
     v_job bigint;
     n integer := 0;
-    m integer;
 BEGIN
     -- a run is orphaned when nobody holds its job's lock: its runner died
     FOR v_job IN SELECT DISTINCT r.job_id FROM fieldops.job_run r WHERE r.status OPERATOR(pg_catalog.=) 'running' LOOP
         IF pg_catalog.pg_try_advisory_lock(4604943, v_job::integer) THEN
-            UPDATE fieldops.job_run
-               SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), error_code = '57P01',
-                   error_message = 'interrupted: the run did not finish (its session ended: server crash, kill, shutdown or disconnection)'
-             WHERE job_id OPERATOR(pg_catalog.=) v_job AND status OPERATOR(pg_catalog.=) 'running';
-            GET DIAGNOSTICS m = ROW_COUNT;
-            n := n OPERATOR(pg_catalog.+) m;
+            n := n OPERATOR(pg_catalog.+) fieldops.fail_interrupted_runs(v_job);
             PERFORM pg_catalog.pg_advisory_unlock(4604943, v_job::integer);
         END IF;
     END LOOP;
@@ -344,10 +358,7 @@ BEGIN
         EXIT WHEN v_job.job_id IS NULL;
 
         -- we hold the job's lock, so a run still marked running is an orphan
-        UPDATE fieldops.job_run
-           SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), error_code = '57P01',
-               error_message = 'interrupted: the run did not finish (its session ended: server crash, kill, shutdown or disconnection)'
-         WHERE job_id OPERATOR(pg_catalog.=) v_job.job_id AND status OPERATOR(pg_catalog.=) 'running';
+        PERFORM fieldops.fail_interrupted_runs(v_job.job_id);
 
         IF v_job.scope OPERATOR(pg_catalog.=) 'tenant' THEN
             v_tenants := ARRAY(SELECT t.tenant_id FROM fieldops.tenant t

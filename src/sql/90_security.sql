@@ -104,6 +104,8 @@ GRANT EXECUTE ON FUNCTION
     fieldops.emit_event(bigint, text, text, bigint, jsonb),
     fieldops.lock_active_worker(bigint, bigint, text),
     fieldops.lock_tenant_hierarchy(bigint),
+    fieldops.check_reference(bigint, text, bigint, text),
+    fieldops.hierarchy_reaches(bigint, text, bigint, bigint),
     fieldops.apply_departure(bigint, fieldops.worker),
     fieldops.validate_setting(text, jsonb)
 TO fieldops_api;

@@ -22,6 +22,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FieldopsTest;
 use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('launcher');
@@ -40,12 +41,7 @@ $node->start;
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
-sub poll_ok
-{
-	my ($query, $name, $expected) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $query, $expected), $name);
-}
+sub poll_ok { unshift @_, $node, 'postgres'; goto &FieldopsTest::poll_ok; }
 
 # the same, for what should happen at once: still generous (poll_query_until
 # tries 10 times per second of timeout_default, each try at least 0.1 s), but
@@ -59,7 +55,7 @@ sub poll_soon_ok
 }
 
 # the launcher's pid as it reports it ('' when none)
-sub launcher_pid { return sql('SELECT pid FROM fieldops.launcher_status()'); }
+sub launcher_pid { return FieldopsTest::launcher_pid($node); }
 
 # how many times the launcher has gone round its loop
 sub launcher_loops { return sql('SELECT loops FROM fieldops.launcher_status()'); }
@@ -74,12 +70,7 @@ sub succeeded_runs
 }
 
 # apply a setting with ALTER SYSTEM and reload
-sub set_and_reload
-{
-	my ($name, $value) = @_;
-	sql("ALTER SYSTEM SET $name = '$value'");
-	$node->reload;
-}
+sub set_and_reload { return FieldopsTest::set_and_reload($node, @_); }
 
 # ---------------------------------------------------------------------------
 # before CREATE EXTENSION: the launcher is there and waits

@@ -22,6 +22,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FieldopsTest;
 
 my $node = PostgreSQL::Test::Cluster->new('crash');
 $node->init;
@@ -39,14 +40,9 @@ $node->start;
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
-sub poll_ok
-{
-	my ($query, $name, $expected) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $query, $expected), $name);
-}
+sub poll_ok { unshift @_, $node, 'postgres'; goto &FieldopsTest::poll_ok; }
 
-sub launcher_pid { return sql('SELECT pid FROM fieldops.launcher_status()'); }
+sub launcher_pid { return FieldopsTest::launcher_pid($node); }
 
 # close a background psql whose server session may already be gone
 sub close_session
@@ -56,12 +52,7 @@ sub close_session
 	return;
 }
 
-sub set_and_reload
-{
-	my ($name, $value) = @_;
-	sql("ALTER SYSTEM SET $name = '$value'");
-	$node->reload;
-}
+sub set_and_reload { return FieldopsTest::set_and_reload($node, @_); }
 
 # the runs of tap_slow as "tenant|status|runner|result.inserted|error_code", in order
 sub slow_runs

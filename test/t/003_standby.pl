@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FieldopsTest;
 
 my $conf = q{
 shared_preload_libraries = 'fieldops'
@@ -25,18 +26,9 @@ $primary->start;
 # ---------------------------------------------------------------------------
 # helpers (this file is self-contained on purpose)
 
-sub poll_ok
-{
-	my ($node, $query, $name, $expected) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until('postgres', $query, $expected), $name);
-}
+sub poll_ok { my $n = shift; unshift @_, $n, 'postgres'; goto &FieldopsTest::poll_ok; }
 
-sub launcher_pid
-{
-	my ($node) = @_;
-	return $node->safe_psql('postgres', 'SELECT pid FROM fieldops.launcher_status()');
-}
+sub launcher_pid { return FieldopsTest::launcher_pid($_[0]); }
 
 # ---------------------------------------------------------------------------
 # primary: extension and a job that runs every second

@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FieldopsTest;
 
 my $node = PostgreSQL::Test::Cluster->new('noext');
 $node->init;
@@ -33,12 +34,7 @@ $node->start;
 # ---------------------------------------------------------------------------
 # helpers (this file is self-contained on purpose)
 
-sub poll_ok
-{
-	my ($db, $query, $name, $expected) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok($node->poll_query_until($db, $query, $expected), $name);
-}
+sub poll_ok { unshift @_, $node; goto &FieldopsTest::poll_ok; }
 
 # launcher_status() needs the extension somewhere: ask otherdb
 sub status
@@ -47,12 +43,7 @@ sub status
 	return $node->safe_psql('otherdb', "SELECT $expr FROM fieldops.launcher_status()");
 }
 
-sub set_and_reload
-{
-	my ($name, $value) = @_;
-	$node->safe_psql('postgres', "ALTER SYSTEM SET $name = '$value'");
-	$node->reload;
-}
+sub set_and_reload { return FieldopsTest::set_and_reload($node, @_); }
 
 my $job_sql = <<'EOSQL';
 CREATE SCHEMA tap;
