@@ -36,7 +36,7 @@ restart_after_crash = on
 $node->start;
 
 # ---------------------------------------------------------------------------
-# helpers (this file is self-contained on purpose)
+# helpers (shared ones come from FieldopsTest.pm)
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 

@@ -24,7 +24,7 @@ $primary->append_conf('postgresql.conf', $conf);
 $primary->start;
 
 # ---------------------------------------------------------------------------
-# helpers (this file is self-contained on purpose)
+# helpers (shared ones come from FieldopsTest.pm)
 
 sub poll_ok { my $n = shift; unshift @_, $n, 'postgres'; goto &FieldopsTest::poll_ok; }
 

@@ -32,7 +32,7 @@ my $log_offset = -s $node->logfile;
 $node->start;
 
 # ---------------------------------------------------------------------------
-# helpers (this file is self-contained on purpose)
+# helpers (shared ones come from FieldopsTest.pm)
 
 sub poll_ok { unshift @_, $node; goto &FieldopsTest::poll_ok; }
 

@@ -16,7 +16,7 @@ $node->init;
 $node->start;
 
 # ---------------------------------------------------------------------------
-# helpers (this file is self-contained on purpose)
+# helpers
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
