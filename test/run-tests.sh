@@ -4,6 +4,7 @@
 #   regress    sql/ + expected/, private temp instance preloading fieldops
 #   isolation  test/isolation/specs, private temp instance
 #   tap        test/t/*.pl (PostgreSQL::Test::Cluster): launcher, standby, dump
+#   release    src/released/: frozen scripts of released versions are unchanged
 #   unit       test/unit: pure C cores, built with ASan and UBSan
 # Ends with one line "N passed, N failed" and a non-zero status on failure.
 #
@@ -14,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
 
-SUITES=${FIELDOPS_SUITES:-"unit regress isolation tap"}
+SUITES=${FIELDOPS_SUITES:-"release unit regress isolation tap"}
 
 ensure_packages
 [ -n "${FIELDOPS_SKIP_BUILD:-}" ] || build_and_install
@@ -58,6 +59,24 @@ count_tap() {  # suite log status
     notok=$(grep -Ec '^\s*not ok [0-9]+' "$2")
     if [ "$3" -ne 0 ] && [ "$notok" -eq 0 ]; then notok=1; fi
     count "$1" "$ok" "$notok"
+}
+
+# Released scripts are frozen: each is listed in src/released/SHA256SUMS and
+# unchanged (the build itself checks that src/sql/ still produces the
+# current version's script when that version is released).
+run_release() {
+    say "release: frozen scripts of released versions"
+    local log=$WORK/release.log ok=0 bad=0 f
+    for f in src/released/fieldops--*.sql; do
+        [ -f "$f" ] || continue
+        if (cd src/released && grep -q " $(basename "$f")\$" SHA256SUMS && grep " $(basename "$f")\$" SHA256SUMS | sha256sum -c --quiet -) >>"$log" 2>&1; then
+            ok=$((ok + 1))
+        else
+            echo "not ok: $f is not listed in src/released/SHA256SUMS or was edited after its release" | tee -a "$log"
+            bad=$((bad + 1))
+        fi
+    done
+    count release "$ok" "$bad"
 }
 
 run_unit() {
@@ -132,6 +151,7 @@ run_tap() {
 
 for s in $SUITES; do
     case $s in
+        release) run_release ;;
         unit) run_unit ;;
         regress) run_regress ;;
         isolation) run_isolation ;;
