@@ -30,13 +30,12 @@ ensure_packages() {
     fi
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    # the packaged cluster is not used; keep the package from creating one
-    mkdir -p /etc/postgresql-common
-    if [ ! -e /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
-        echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
-    fi
+    # (the packaged cluster that postgresql-15 may create on port 5432 is
+    # never used: every suite and the demo start private servers)
     apt-get update -qq || die "apt-get update failed"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install failed"
+    apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${missing[@]}" >/dev/null || die "apt-get install failed"
 }
 
 # The user that runs servers and suites: postgres when we are root, else us.
