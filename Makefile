@@ -18,10 +18,17 @@ CORE_OBJS  = src/tenant_id.o src/worktime_core.o
 OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o $(CORE_OBJS)
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
-DATA_built  = fieldops--$(EXTVERSION).sql
-# frozen scripts of released versions; the current version's own frozen copy
-# (if it is released) is what DATA_built must reproduce, not a second file
-RELEASED    = src/released/fieldops--$(EXTVERSION).sql
+# The upgrade script from the previous release is made of the SQL files that
+# are new in this version (CREATE OR REPLACE for changed functions included)
+# and 99_finish.sql, which every install and upgrade ends with.
+PREVIOUS_VERSION = 0.1.0
+UPGRADE_SOURCES  = src/sql/40_mileage.sql src/sql/99_finish.sql
+UPGRADE_SCRIPT   = fieldops--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
+DATA_built  = fieldops--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
+# frozen scripts of released versions; the current version's own frozen
+# copies (once it is released) are what DATA_built must reproduce, not
+# second files
+RELEASED    = src/released/fieldops--$(EXTVERSION).sql src/released/$(UPGRADE_SCRIPT)
 DATA        = $(filter-out $(RELEASED),$(wildcard src/released/*.sql))
 
 # the pg_regress suite, in the order of test/schedule
@@ -43,18 +50,26 @@ include $(PGXS)
 # libraries are linked after PGXS so they follow the module's objects
 SHLIB_LINK += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium) -lssl -lcrypto
 
-# Concatenate the SQL sources.  Once a version is released its script is
-# frozen: sources that no longer produce it exactly are refused, so a change
-# cannot reach databases that already run this version without an upgrade.
-$(DATA_built): $(SQL_SOURCES) fieldops.control
-	cat $(SQL_SOURCES) > $@.tmp
-	@if [ -f $(RELEASED) ] && ! cmp -s $@.tmp $(RELEASED); then \
+# Concatenate SQL sources into a script.  Once a version is released its
+# scripts are frozen: sources that no longer produce them exactly are
+# refused, so a change cannot reach databases that already run this version
+# without a version bump and an upgrade script.
+define make_script
+	{ printf '%s\n' '$(1)'; cat $(2); } > $@.tmp
+	@if [ -f src/released/$@ ] && ! cmp -s $@.tmp src/released/$@; then \
 		rm -f $@.tmp; \
-		echo "error: version $(EXTVERSION) is released (src/released/fieldops--$(EXTVERSION).sql) and src/sql/ no longer produces it." >&2; \
-		echo "       Bump default_version in fieldops.control and add src/released/fieldops--$(EXTVERSION)--<new>.sql (see README, For developers)." >&2; \
+		echo "error: $@ is released (src/released/$@) and src/sql/ no longer produces it." >&2; \
+		echo "       Bump default_version in fieldops.control and list the new files in UPGRADE_SOURCES (see README, For developers)." >&2; \
 		exit 1; \
 	fi
 	mv $@.tmp $@
+endef
+
+fieldops--$(EXTVERSION).sql: $(SQL_SOURCES) fieldops.control
+	$(call make_script,-- fieldops $(EXTVERSION) install script,$(SQL_SOURCES))
+
+$(UPGRADE_SCRIPT): $(UPGRADE_SOURCES) fieldops.control
+	$(call make_script,\echo Use "ALTER EXTENSION fieldops UPDATE" to load this file. \quit,$(UPGRADE_SOURCES))
 
 # --- unit tests of the pure C cores (no server headers) ---------------------
 UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined -fno-omit-frame-pointer

@@ -6,7 +6,8 @@
 -- extension.
 --
 
--- a fingerprint of everything the extension consists of
+-- a fingerprint of everything the extension consists of (privileges as
+-- sorted sets: the order of ACL entries depends on the order of the grants)
 CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (object text, detail text) LANGUAGE sql AS $$
     WITH members AS (
         SELECT d.classid, d.objid, d.objsubid
@@ -16,10 +17,10 @@ CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (object text, detail text) L
     SELECT pg_describe_object(m.classid, m.objid, m.objsubid),
            CASE m.classid
              WHEN 'pg_proc'::regclass THEN
-               (SELECT md5(pg_get_functiondef(p.oid)) || ' owner=' || p.proowner::regrole || ' acl=' || coalesce(p.proacl::text, '-')
+               (SELECT md5(pg_get_functiondef(p.oid)) || ' owner=' || p.proowner::regrole || ' acl=' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(p.proacl) a), '-')
                   FROM pg_proc p WHERE p.oid = m.objid)
              WHEN 'pg_class'::regclass THEN
-               (SELECT c.relkind::text || ' acl=' || coalesce(c.relacl::text, '-') || ' rls=' || c.relrowsecurity
+               (SELECT c.relkind::text || ' acl=' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), '-') || ' rls=' || c.relrowsecurity
                        || ' opts=' || coalesce(c.reloptions::text, '-') || ' comment=' || coalesce(md5(obj_description(c.oid, 'pg_class')), '-')
                        || ' cols=' || coalesce((SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull
                                                                   || ':' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''), ',' ORDER BY a.attnum)

@@ -13,7 +13,7 @@ export PG_CONFIG
 # Debian packages every suite needs.  Build tools are listed too, so a
 # minimal image works.
 FIELDOPS_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-postgis-3
-libsodium-dev libssl-dev pkg-config libipc-run-perl make gcc libc6-dev perl"
+libsodium-dev libssl-dev libproj-dev pkg-config libipc-run-perl make gcc libc6-dev perl"
 
 say() { printf '\n== %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -64,6 +64,43 @@ COMMENT ON FUNCTION fieldops.library_info() IS
 'Versions of libsodium and OpenSSL the module uses, and whether it was preloaded.';
 
 --
+-- Row-level security, privileges and pg_dump registration of a tenant
+-- table: every module calls it for each tenant table it creates.
+--
+CREATE FUNCTION fieldops.secure_tenant_table(p_table regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    v_seq text;
+BEGIN
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
+    EXECUTE pg_catalog.format(
+        'CREATE POLICY tenant_isolation ON %s TO fieldops_app, fieldops_analyst, fieldops_api'
+        ' USING (tenant_id OPERATOR(pg_catalog.=) fieldops.current_tenant_id())'
+        ' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) fieldops.current_tenant_id())', p_table);
+    EXECUTE pg_catalog.format(
+        'CREATE POLICY administrators ON %s TO fieldops_admin USING (true) WITH CHECK (true)', p_table);
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', p_table);
+    EXECUTE pg_catalog.format('GRANT SELECT ON %s TO fieldops_app, fieldops_analyst', p_table);
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO fieldops_api, fieldops_admin', p_table);
+    PERFORM pg_catalog.pg_extension_config_dump(p_table, '');
+    FOR v_seq IN
+        SELECT pg_catalog.pg_get_serial_sequence(p_table::text, a.attname)
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) p_table AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+           AND pg_catalog.pg_get_serial_sequence(p_table::text, a.attname) IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM PUBLIC', v_seq);
+        EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON SEQUENCE %s TO fieldops_api, fieldops_admin', v_seq);
+        PERFORM pg_catalog.pg_extension_config_dump(v_seq::regclass, '');
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION fieldops.secure_tenant_table(regclass) IS
+'Install-time helper: row-level security (tenant_isolation, administrators), privileges and pg_dump registration of a tenant table and its sequences.';
+
+--
 -- Argument checks shared by the API.  Each raises 22023 (or 22004 for NULL)
 -- naming the argument, so a client developer sees which value was wrong.
 --

@@ -1,42 +1,9 @@
 --
--- Security: row-level security, privileges, ownership and pinned search
--- paths.  This file runs last so that it sees every object; upgrade scripts
--- call fieldops.secure_tenant_table() for each new tenant table and grant
--- new functions explicitly.
+-- Security of the 0.1.0 objects: row-level security and privileges of the
+-- foundation's tables and functions.  Later modules secure their own
+-- objects in their files; 99_finish.sql then applies what holds for every
+-- routine (nothing for PUBLIC, pinned search_path, definer ownership).
 --
-
-CREATE FUNCTION fieldops.secure_tenant_table(p_table regclass)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-AS $$
-DECLARE
-    v_seq text;
-BEGIN
-    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
-    EXECUTE pg_catalog.format(
-        'CREATE POLICY tenant_isolation ON %s TO fieldops_app, fieldops_analyst, fieldops_api'
-        ' USING (tenant_id OPERATOR(pg_catalog.=) fieldops.current_tenant_id())'
-        ' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) fieldops.current_tenant_id())', p_table);
-    EXECUTE pg_catalog.format(
-        'CREATE POLICY administrators ON %s TO fieldops_admin USING (true) WITH CHECK (true)', p_table);
-    EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', p_table);
-    EXECUTE pg_catalog.format('GRANT SELECT ON %s TO fieldops_app, fieldops_analyst', p_table);
-    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO fieldops_api, fieldops_admin', p_table);
-    PERFORM pg_catalog.pg_extension_config_dump(p_table, '');
-    FOR v_seq IN
-        SELECT pg_catalog.pg_get_serial_sequence(p_table::text, a.attname)
-          FROM pg_catalog.pg_attribute a
-         WHERE a.attrelid OPERATOR(pg_catalog.=) p_table AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-           AND pg_catalog.pg_get_serial_sequence(p_table::text, a.attname) IS NOT NULL
-    LOOP
-        EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM PUBLIC', v_seq);
-        EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON SEQUENCE %s TO fieldops_api, fieldops_admin', v_seq);
-        PERFORM pg_catalog.pg_extension_config_dump(v_seq::regclass, '');
-    END LOOP;
-END
-$$;
-COMMENT ON FUNCTION fieldops.secure_tenant_table(regclass) IS
-'Install-time helper: row-level security (tenant_isolation, administrators), privileges and pg_dump registration of a tenant table and its sequences.';
 
 SELECT fieldops.secure_tenant_table(t::regclass)
   FROM pg_catalog.unnest(ARRAY['fieldops.tenant', 'fieldops.outbox', 'fieldops.region', 'fieldops.team',
@@ -62,10 +29,6 @@ SELECT pg_catalog.pg_extension_config_dump('fieldops.job_run', '');
 SELECT pg_catalog.pg_extension_config_dump('fieldops.job_run_run_id_seq', '');
 
 GRANT USAGE ON SCHEMA fieldops TO fieldops_admin, fieldops_app, fieldops_analyst, fieldops_api;
-
--- functions: nothing for PUBLIC, then role by role
-REVOKE ALL ON ALL ROUTINES IN SCHEMA fieldops FROM PUBLIC;
-GRANT EXECUTE ON ALL ROUTINES IN SCHEMA fieldops TO fieldops_admin;
 
 -- reading and tenant context: applications and analysts
 GRANT EXECUTE ON FUNCTION
@@ -109,36 +72,3 @@ GRANT EXECUTE ON FUNCTION
     fieldops.apply_departure(bigint, fieldops.worker),
     fieldops.validate_setting(text, jsonb)
 TO fieldops_api;
-
---
--- SECURITY DEFINER functions run as fieldops_api, which row-level security
--- still confines to the tenant chosen with set_tenant(); SQL and PL/pgSQL
--- functions get a pinned search_path (pg_temp last).  run_due_jobs is the
--- exception: a procedure with a SET clause cannot COMMIT, so it qualifies
--- every name itself.
---
-DO $pin$
-DECLARE
-    f record;
-    v_path text;
-BEGIN
-    SELECT pg_catalog.format('pg_catalog, fieldops, %I, pg_temp', n.nspname) INTO v_path
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-     WHERE e.extname OPERATOR(pg_catalog.=) 'postgis';
-    FOR f IN
-        SELECT p.oid::regprocedure AS sig, p.prosecdef, p.prokind
-          FROM pg_catalog.pg_proc p
-          JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
-         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'fieldops'::regnamespace
-           AND l.lanname IN ('plpgsql', 'sql')
-    LOOP
-        IF f.prokind OPERATOR(pg_catalog.=) 'p' THEN
-            CONTINUE;
-        END IF;
-        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = %s', f.sig, v_path);
-        IF f.prosecdef THEN
-            EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO fieldops_api', f.sig);
-        END IF;
-    END LOOP;
-END
-$pin$;

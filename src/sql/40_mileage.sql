@@ -1,0 +1,4 @@
+--
+-- Trajectory mileage (module 5): distance from raw GPS fixes, filtered and
+-- audited, trips, and vehicle reimbursement built on them.
+--
