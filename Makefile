@@ -14,8 +14,8 @@ EXTENSION  = fieldops
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" fieldops.control)
 
 MODULE_big = fieldops
-CORE_OBJS  = src/tenant_id.o src/worktime_core.o
-OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o $(CORE_OBJS)
+CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o
+OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o $(CORE_OBJS)
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # The upgrade script from the previous release is made of the SQL files that
@@ -42,13 +42,13 @@ ifdef FIELDOPS_ASSERT
 PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
 endif
 
-EXTRA_CLEAN = test/unit/*_test results regression.diffs regression.out tmp_check log .build
+EXTRA_CLEAN = test/unit/*_test test/bench/bin results regression.diffs regression.out tmp_check log .build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # libraries are linked after PGXS so they follow the module's objects
-SHLIB_LINK += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium) -lssl -lcrypto
+SHLIB_LINK += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium) -lssl -lcrypto -lproj
 
 # Concatenate SQL sources into a script.  Once a version is released its
 # scripts are frozen: sources that no longer produce them exactly are
@@ -72,8 +72,8 @@ $(UPGRADE_SCRIPT): $(UPGRADE_SOURCES) fieldops.control
 	$(call make_script,\echo Use "ALTER EXTENSION fieldops UPDATE" to load this file. \quit,$(UPGRADE_SOURCES))
 
 # --- unit tests of the pure C cores (no server headers) ---------------------
-UNIT_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined -fno-omit-frame-pointer
-UNIT_TESTS  = test/unit/worktime_test test/unit/tenant_id_test
+UNIT_CFLAGS = -std=gnu99 -O1 -g -Wall -Wextra -Werror -Isrc -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_TESTS  = test/unit/worktime_test test/unit/tenant_id_test test/unit/mileage_test
 
 test/unit/worktime_test: test/unit/worktime_test.c src/worktime_core.c src/worktime_core.h test/unit/unit.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/worktime_test.c src/worktime_core.c
@@ -81,7 +81,30 @@ test/unit/worktime_test: test/unit/worktime_test.c src/worktime_core.c src/workt
 test/unit/tenant_id_test: test/unit/tenant_id_test.c src/tenant_id.c src/tenant_id.h test/unit/unit.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/tenant_id_test.c src/tenant_id.c
 
-.PHONY: unit test demo demo-stop valgrind bench
+test/unit/mileage_test: test/unit/mileage_test.c src/mileage_core.c src/mileage_core.h src/geo_kernel.c src/geo_kernel.h test/unit/unit.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/mileage_test.c src/mileage_core.c src/geo_kernel.c -lproj -lm
+
+# the ground-truth drive generator's self-check runs with the unit tests
+test/unit/drivegen_test: test/bench/drivegen_test.c test/bench/drivegen.c test/bench/drivegen.h src/mileage_core.h test/unit/unit.h
+	$(CC) $(UNIT_CFLAGS) -Itest/bench -Itest/unit -o $@ test/bench/drivegen_test.c test/bench/drivegen.c -lproj -lm
+
+UNIT_TESTS += test/unit/drivegen_test
+
+# --- benchmark programs (no sanitizers; -O2 as the module is built) ---------
+BENCH_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Werror -Isrc -Itest/bench
+test/bench/bin/geo_bench: test/bench/geo_bench.c src/geo_kernel.c src/geo_kernel.h
+	@mkdir -p test/bench/bin
+	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/geo_bench.c src/geo_kernel.c -lproj -lm
+
+test/bench/bin/mileage_accuracy: test/bench/mileage_accuracy.c test/bench/drivegen.c test/bench/drivegen.h src/mileage_core.c src/mileage_core.h src/geo_kernel.c
+	@mkdir -p test/bench/bin
+	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/mileage_accuracy.c test/bench/drivegen.c src/mileage_core.c src/geo_kernel.c -lproj -lm
+
+test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/bench/drivegen.h
+	@mkdir -p test/bench/bin
+	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
+
+.PHONY: unit test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -97,5 +120,21 @@ demo-stop:
 valgrind:
 	@bash test/run-valgrind.sh
 
-bench:
+# every benchmark, each reporting ratios against its baseline from the same run
+bench: bench-geo bench-accuracy bench-mileage-sql bench-api
+
+# step kernel vs Karney (PROJ geod_inverse) on the same 10^6 pairs
+bench-geo: test/bench/bin/geo_bench
+	test/bench/bin/geo_bench
+
+# mileage accuracy vs ground truth, with raw ST_Length and Traccar-like baselines
+bench-accuracy: test/bench/bin/mileage_accuracy
+	test/bench/bin/mileage_accuracy $(or $(SEEDS),4)
+
+# mileage_agg vs ST_Length(ST_MakeLine(...)::geography) on the same 10^6 rows
+bench-mileage-sql: test/bench/bin/drivegen
+	@bash test/bench/mileage_sql.sh
+
+# row-level security, API write path and working hours vs bare SQL
+bench-api:
 	@bash test/bench/run.sh

@@ -17,7 +17,8 @@ CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (object text, detail text) L
     SELECT pg_describe_object(m.classid, m.objid, m.objsubid),
            CASE m.classid
              WHEN 'pg_proc'::regclass THEN
-               (SELECT md5(pg_get_functiondef(p.oid)) || ' owner=' || p.proowner::regrole || ' acl=' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(p.proacl) a), '-')
+               (SELECT CASE p.prokind WHEN 'a' THEN (SELECT md5(a::text) FROM pg_aggregate a WHERE a.aggfnoid = p.oid)
+                                      ELSE md5(pg_get_functiondef(p.oid)) END || ' owner=' || p.proowner::regrole || ' acl=' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(p.proacl) a), '-')
                   FROM pg_proc p WHERE p.oid = m.objid)
              WHEN 'pg_class'::regclass THEN
                (SELECT c.relkind::text || ' acl=' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), '-') || ' rls=' || c.relrowsecurity

@@ -88,3 +88,31 @@ free_port() {
     done
     die "no free port"
 }
+
+# A private server for benchmarks: initdb in $1 (owned by the test user),
+# port $2, Unix socket in $3, fieldops preloaded with the scheduler
+# external, plus any postgresql.conf lines in $4.  Started; call
+# private_server_stop "$1" when done.  PSQL runs psql against it.
+private_server_start() {
+    local data=$1 port=$2 sock=$3 extra=${4:-}
+    as_test_user initdb -D "$data" -A trust --no-sync >/dev/null || die "initdb failed"
+    cat >> "$data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$sock'
+shared_preload_libraries = 'fieldops'
+fieldops.scheduler = external
+fsync = off
+synchronous_commit = off
+$extra
+CONF
+    as_test_user pg_ctl -D "$data" -l "$data/../server.log" -w start >/dev/null || die "server did not start"
+    PSQL_SOCK=$sock
+    PSQL_PORT=$port
+}
+
+private_server_stop() {
+    as_test_user pg_ctl -D "$1" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+PSQL() { as_test_user psql -X -q -v ON_ERROR_STOP=1 -h "$PSQL_SOCK" -p "$PSQL_PORT" "$@"; }

@@ -40,21 +40,9 @@ cp -r test "$WORK"/
 [ "$(id -u)" -eq 0 ] && chown -R "$(test_user)" "$WORK"
 PORT=$(free_port 57432)
 DATA=$WORK/data
-as_test_user initdb -D "$DATA" -A trust --no-sync >/dev/null || die "initdb failed"
-cat >> "$DATA/postgresql.conf" <<EOF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'fieldops'
-fieldops.scheduler = external
-shared_buffers = 256MB
-fsync = off
-synchronous_commit = off
-EOF
-as_test_user pg_ctl -D "$DATA" -l "$WORK/server.log" -w start >/dev/null || die "server did not start"
-trap 'as_test_user pg_ctl -D "$DATA" -m fast -w stop >/dev/null' EXIT
+private_server_start "$DATA" "$PORT" "$WORK" "shared_buffers = 256MB"
+trap 'private_server_stop "$DATA"' EXIT
 
-PSQL() { as_test_user psql -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" "$@"; }
 PSQL -d postgres -c "CREATE DATABASE bench" || die "createdb failed"
 PSQL -d bench -c "CREATE EXTENSION fieldops CASCADE" || die "CREATE EXTENSION failed"
 PSQL -d bench -f "$WORK/test/generators/sample_tenant.sql" >/dev/null || die "generator failed"
