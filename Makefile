@@ -14,15 +14,16 @@ EXTENSION  = fieldops
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" fieldops.control)
 
 MODULE_big = fieldops
-CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o
-OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o $(CORE_OBJS)
+CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o src/trips_core.o
+OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o src/trips.o $(CORE_OBJS)
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # The upgrade script from the previous release is made of the SQL files that
 # are new in this version (CREATE OR REPLACE for changed functions included)
 # and 99_finish.sql, which every install and upgrade ends with.
 PREVIOUS_VERSION = 0.1.0
-UPGRADE_SOURCES  = src/sql/40_mileage.sql src/sql/99_finish.sql
+UPGRADE_SOURCES  = src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/47_trips.sql \
+                   src/sql/95_builtin_jobs.sql src/sql/99_finish.sql
 UPGRADE_SCRIPT   = fieldops--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built  = fieldops--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
 # frozen scripts of released versions; the current version's own frozen
@@ -47,8 +48,21 @@ EXTRA_CLEAN = test/unit/*_test test/bench/bin results regression.diffs regressio
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track headers: rebuild every object when any header of
+# ours changes (struct layouts are shared between the cores and wrappers)
+$(OBJS): $(wildcard src/*.h)
+
 # libraries are linked after PGXS so they follow the module's objects
 SHLIB_LINK += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium) -lssl -lcrypto -lproj
+
+# geo_kernel.c in the module and the benchmarks: -O3 -fno-math-errno so that
+# its batch loop vectorises (sqrt as an instruction), and no floating-point
+# contraction, so that every build and every CPU gives the same doubles (the
+# file also says so itself, for the builds that do not pass it).  PGXS has
+# already copied PG_CFLAGS into CFLAGS (:=), hence CFLAGS here.
+GEO_KERNEL_CFLAGS = -O3 -fno-math-errno -ffp-contract=off
+src/geo_kernel.o: override CFLAGS += $(GEO_KERNEL_CFLAGS)
+test/bench/bin/geo_bench test/bench/bin/mileage_accuracy: BENCH_CFLAGS += $(GEO_KERNEL_CFLAGS)
 
 # Concatenate SQL sources into a script.  Once a version is released its
 # scripts are frozen: sources that no longer produce them exactly are
@@ -90,6 +104,10 @@ test/unit/drivegen_test: test/bench/drivegen_test.c test/bench/drivegen.c test/b
 
 UNIT_TESTS += test/unit/drivegen_test
 
+test/unit/trips_test: test/unit/trips_test.c src/trips_core.c src/trips_core.h src/mileage_core.c src/mileage_core.h src/geo_kernel.c src/geo_kernel.h test/bench/drivegen.c test/bench/drivegen.h test/unit/unit.h
+	$(CC) $(UNIT_CFLAGS) -Itest/bench -o $@ test/unit/trips_test.c src/trips_core.c src/mileage_core.c src/geo_kernel.c test/bench/drivegen.c -lproj -lm
+UNIT_TESTS += test/unit/trips_test
+
 # --- benchmark programs (no sanitizers; -O2 as the module is built) ---------
 BENCH_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Werror -Isrc -Itest/bench
 test/bench/bin/geo_bench: test/bench/geo_bench.c src/geo_kernel.c src/geo_kernel.h
@@ -104,9 +122,12 @@ test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/b
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
 
-.PHONY: unit test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api
+.PHONY: unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
+
+# build them only (make test runs and counts them itself)
+unit-build: $(UNIT_TESTS)
 
 test:
 	@bash test/run-tests.sh

@@ -18,6 +18,10 @@ SELECT worker_id AS pat FROM fieldops.worker WHERE external_ref = 'NY1' \gset
 SELECT device_id AS patphone FROM fieldops.register_device(:beta, 'beta-device-0001', :pat, 'ios') \gset
 SELECT fieldops.upsert_customer(:beta, 'NY-C1', 'Deli on 5th', ST_SetSRID(ST_MakePoint(-73.98, 40.75), 4326),
                                 p_owner_worker_id => :pat) AS nyc1 \gset
+-- (Beta's fixes come from the fix test) a vehicle, a rate and a claim with its segments
+SELECT fieldops.set_worker_vehicle(:beta, :pat, '2026-01-01', 'car');
+SELECT fieldops.set_vehicle_rate(:beta, 'car', '2026-01-01', 0.67, 'USD') IS NOT NULL AS beta_rate;
+SELECT (fieldops.vehicle_claim(:beta, :pat, '2026-11-13')).currency AS beta_claim;
 -- and Acme a fresh event (its older ones were purged by the jobs test)
 SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
 SELECT fieldops.upsert_worker(:acme, 'E106', '黄敏 Huang Min') IS NOT NULL AS huang;
@@ -30,6 +34,7 @@ CREATE VIEW tenancy_test.tenant_tables AS
 SELECT c.oid::regclass AS tbl
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
  WHERE c.relnamespace = 'fieldops'::regnamespace AND c.relkind IN ('r', 'p')
+   AND NOT c.relispartition                             -- partitions are read through their parent
    AND c.relname NOT IN ('tenant_access', 'job_run');   -- global tables (see citus_lint)
 GRANT SELECT ON tenancy_test.tenant_tables TO PUBLIC;
 SELECT count(*) AS tenant_tables FROM tenancy_test.tenant_tables;

@@ -51,7 +51,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "mileage_core.h"
+#include "mileage.h"
 
 PG_FUNCTION_INFO_V1(fieldops_mileage_transfn);
 PG_FUNCTION_INFO_V1(fieldops_mileage_finalfn);
@@ -63,14 +63,14 @@ PG_FUNCTION_INFO_V1(fieldops_mileage_params);
 #define SRID_WGS84 4326
 
 /* PostGIS entry points, resolved once per call site */
-typedef struct GeomFns
+struct GeomFns
 {
 	Oid			geom_type;
 	FmgrInfo	to_point;		/* point(geometry): the geometry -> point cast */
 	FmgrInfo	srid;			/* st_srid(geometry) */
 	FmgrInfo	asewkb;			/* st_asewkb(geometry) */
 	FmgrInfo	from_ewkb;		/* st_geomfromewkb(bytea) */
-} GeomFns;
+};
 
 /* Schema of a type (where PostGIS lives) */
 static Oid
@@ -170,86 +170,102 @@ parse_source(text *t)
 }
 
 /*
- * Parameters from jsonb: start from the defaults and override the keys
- * given.  Unknown keys and out-of-range values are 22023 errors naming the
- * key.  ref_time ("now" for the future check) defaults to the start of the
- * transaction, so a result is stable within a transaction.
+ * Override numeric parameters (a struct of doubles and ints described by
+ * keys) from a jsonb object.  Unknown keys and non-numbers are 22023
+ * errors naming the key; "what" names the family ("mileage", "trip") and
+ * the function that lists them.  special, if given, handles keys that are
+ * not numbers and returns whether it did.
  */
-static void
-parse_params(Jsonb *jb, MileageParams *p)
+void
+parse_param_object(Jsonb *jb, const char *what, const ParamKey *keys, int nkeys,
+				   void *base, bool (*special) (const char *name, JsonbValue *v, void *base))
 {
-	static const struct
+	JsonbIterator *it;
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken tok;
+
+	if (jb == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s parameters must be a JSON object", what)));
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
-		const char *name;
-		size_t		off;
-		bool		is_int;
-	}			keys[] = {
+		char	   *name;
+		int			i;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		if (special && special(name, &v, base))
+			continue;
+		for (i = 0; i < nkeys; i++)
+			if (strcmp(name, keys[i].name) == 0)
+				break;
+		if (i == nkeys)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown %s parameter \"%s\"", what, name),
+					 errhint("See fieldops.%s_params() for the parameters and their defaults.", what)));
+		if (v.type != jbvNumeric)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s parameter \"%s\" must be a number", what, name)));
+		if (keys[i].is_int)
+			*(int *) ((char *) base + keys[i].off) =
+				DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+		else
+			*(double *) ((char *) base + keys[i].off) =
+				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
+	}
+}
+
+/* the one mileage parameter that is not a number: ref_time */
+static bool
+mileage_special_param(const char *name, JsonbValue *v, void *base)
+{
+	MileageParams *p = base;
+
+	if (strcmp(name, "ref_time") != 0)
+		return false;
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mileage parameter ref_time must be a timestamp string")));
+	p->ref_time_us = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+															 CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
+															 ObjectIdGetDatum(InvalidOid),
+															 Int32GetDatum(-1)));
+	return true;
+}
+
+/*
+ * Mileage parameters from jsonb (NULL: all defaults), validated.  ref_time
+ * ("now" for the future check) defaults to the start of the transaction,
+ * so a result is stable within a transaction.
+ */
+void
+mileage_parse_params(Jsonb *jb, MileageParams *p)
+{
+	static const ParamKey keys[] = {
 #define K(f, i) {#f, offsetof(MileageParams, f), i}
 		K(max_speed_mps, false), K(gate_k, false), K(recover_fixes, true),
 		K(accuracy_cap_m, false), K(default_accuracy_m, false), K(gap_s, false),
 		K(hold_k, false), K(hold_min_m, false), K(hold_max_m, false),
 		K(stop_speed_mps, false), K(go_speed_mps, false), K(go_for_s, false), K(stop_after_s, false),
-		K(future_s, false), K(undersampled_s, false), K(min_gps_share, false)
+		K(future_s, false), K(undersampled_s, false), K(min_gps_share, false),
+		K(doppler_k, false), K(doppler_max_dt_s, false)
 #undef K
 	};
 	const char *bad;
 
 	mileage_params_default(p);
 	p->ref_time_us = GetCurrentTransactionStartTimestamp();
-
-	if (jb != NULL)
-	{
-		JsonbIterator *it;
-		JsonbValue	k,
-					v;
-		JsonbIteratorToken tok;
-
-		if (!JB_ROOT_IS_OBJECT(jb))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("mileage parameters must be a JSON object")));
-		it = JsonbIteratorInit(&jb->root);
-		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		{
-			char	   *name;
-			int			i;
-
-			if (tok != WJB_KEY)
-				continue;
-			name = pnstrdup(k.val.string.val, k.val.string.len);
-			(void) JsonbIteratorNext(&it, &v, true);
-			if (strcmp(name, "ref_time") == 0)
-			{
-				if (v.type != jbvString)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("mileage parameter ref_time must be a timestamp string")));
-				p->ref_time_us = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-																		 CStringGetDatum(pnstrdup(v.val.string.val, v.val.string.len)),
-																		 ObjectIdGetDatum(InvalidOid),
-																		 Int32GetDatum(-1)));
-				continue;
-			}
-			for (i = 0; i < (int) lengthof(keys); i++)
-				if (strcmp(name, keys[i].name) == 0)
-					break;
-			if (i == (int) lengthof(keys))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unknown mileage parameter \"%s\"", name),
-						 errhint("See fieldops.mileage_params() for the parameters and their defaults.")));
-			if (v.type != jbvNumeric)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("mileage parameter \"%s\" must be a number", name)));
-			if (keys[i].is_int)
-				*(int *) ((char *) p + keys[i].off) =
-					DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-			else
-				*(double *) ((char *) p + keys[i].off) =
-					DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-		}
-	}
+	parse_param_object(jb, "mileage", keys, lengthof(keys), p, mileage_special_param);
 	if ((bad = mileage_params_check(p)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -257,8 +273,8 @@ parse_params(Jsonb *jb, MileageParams *p)
 }
 
 /* The parameters as jsonb, every one of them, as the result echoes them */
-static Datum
-params_jsonb(const MileageParams *p)
+Datum
+mileage_params_jsonb(const MileageParams *p)
 {
 	StringInfoData b;
 
@@ -268,23 +284,32 @@ params_jsonb(const MileageParams *p)
 					 "\"accuracy_cap_m\": %g, \"default_accuracy_m\": %g, \"gap_s\": %g, "
 					 "\"hold_k\": %g, \"hold_min_m\": %g, \"hold_max_m\": %g, "
 					 "\"stop_speed_mps\": %g, \"go_speed_mps\": %g, \"go_for_s\": %g, \"stop_after_s\": %g, "
-					 "\"future_s\": %g, \"undersampled_s\": %g, \"min_gps_share\": %g",
+					 "\"future_s\": %g, \"undersampled_s\": %g, \"min_gps_share\": %g, "
+					 "\"doppler_k\": %g, \"doppler_max_dt_s\": %g",
 					 p->max_speed_mps, p->gate_k, p->recover_fixes,
 					 p->accuracy_cap_m, p->default_accuracy_m, p->gap_s,
 					 p->hold_k, p->hold_min_m, p->hold_max_m,
 					 p->stop_speed_mps, p->go_speed_mps, p->go_for_s, p->stop_after_s,
-					 p->future_s, p->undersampled_s, p->min_gps_share);
+					 p->future_s, p->undersampled_s, p->min_gps_share,
+					 p->doppler_k, p->doppler_max_dt_s);
 	if (p->ref_time_us != PG_INT64_MAX)
 		appendStringInfo(&b, ", \"ref_time\": \"%s\"", timestamptz_to_str(p->ref_time_us));
 	appendStringInfoChar(&b, '}');
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data));
 }
 
-/* millimetres, as integers, so that sums are exact */
+/* micrometres to millimetres, rounding half away from zero */
 static int64
-mm(double m)
+mm_of_um(int64 um)
 {
-	return (int64) llround(m * 1000.0);
+	return (um + (um >= 0 ? 500 : -500)) / 1000;
+}
+
+/* micrometres as metres, rounded to the millimetre */
+static double
+um_to_m_mm(int64 um)
+{
+	return (double) mm_of_um(um) / 1000.0;
 }
 
 /* append "<mm as metres with 3 decimals>" */
@@ -295,31 +320,32 @@ append_metres(StringInfo b, int64 v)
 					 (v < 0 ? -v : v) / 1000, (int) ((v < 0 ? -v : v) % 1000));
 }
 
-/* Build the fieldops.mileage composite from a core result */
-static Datum
-result_datum(FunctionCallInfo fcinfo, const MileageResult *r, const MileageParams *p)
+/*
+ * Build a fieldops.mileage composite (tupdesc, blessed) from a result.
+ * Millimetres are derived from the exact micrometre tally: distance_m and
+ * moving_m are rounded, gap_chord_m is their difference, and each
+ * status's raw metres are rounded before they are summed into
+ * raw_length_m, so the reported figures add up exactly.
+ */
+Datum
+mileage_datum(TupleDesc tupdesc, const MileageResult *r, const MileageParams *p)
 {
-	TupleDesc	tupdesc;
 	Datum		values[12];
 	bool		nulls[12];
 	StringInfoData drops;
 	int64		raw_mm = 0,
-				moving = mm(r->moving_m),
-				gap = mm(r->gap_chord_m);
+				dist = mm_of_um(r->tally.moving_um + r->tally.gap_um),
+				moving = mm_of_um(r->tally.moving_um);
 	int			st,
 				nflags = 0,
 				i;
 	Datum		flags[MFL__COUNT];
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "mileage must return the composite type fieldops.mileage");
-	tupdesc = BlessTupleDesc(tupdesc);
-
 	initStringInfo(&drops);
 	appendStringInfoChar(&drops, '{');
 	for (st = 0; st < MST__COUNT; st++)
 	{
-		int64		v = mm(r->status_raw_m[st]);
+		int64		v = mm_of_um(r->tally.status_raw_um[st]);
 
 		raw_mm += v;
 		if (r->status_n[st] == 0)
@@ -336,17 +362,17 @@ result_datum(FunctionCallInfo fcinfo, const MileageResult *r, const MileageParam
 			flags[nflags++] = CStringGetTextDatum(mileage_flag_names[i]);
 
 	memset(nulls, 0, sizeof(nulls));
-	values[0] = Float8GetDatum((moving + gap) / 1000.0);
+	values[0] = Float8GetDatum(dist / 1000.0);
 	values[1] = Float8GetDatum(moving / 1000.0);
-	values[2] = Float8GetDatum(gap / 1000.0);
+	values[2] = Float8GetDatum((dist - moving) / 1000.0);
 	values[3] = Float8GetDatum(raw_mm / 1000.0);
 	values[4] = Int64GetDatum(r->n_fixes);
 	values[5] = Int64GetDatum(r->n_used);
 	values[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(drops.data));
 	values[7] = PointerGetDatum(construct_array(flags, nflags, TEXTOID, -1, false, TYPALIGN_INT));
-	values[8] = params_jsonb(p);
+	values[8] = mileage_params_jsonb(p);
 	values[9] = CStringGetTextDatum(MILEAGE_ALGO_VERSION);
-	if (r->first_t_us != 0 || r->last_t_us != 0)
+	if (r->have_used)
 	{
 		values[10] = TimestampTzGetDatum(r->first_t_us);
 		values[11] = TimestampTzGetDatum(r->last_t_us);
@@ -356,20 +382,20 @@ result_datum(FunctionCallInfo fcinfo, const MileageResult *r, const MileageParam
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
+/* The fieldops.mileage result of a function returning that type */
+static Datum
+result_datum(FunctionCallInfo fcinfo, const MileageResult *r, const MileageParams *p)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "mileage must return the composite type fieldops.mileage");
+	return mileage_datum(BlessTupleDesc(tupdesc), r, p);
+}
+
 /* ---------------------------------------------------------------------
  * The aggregate
  * --------------------------------------------------------------------- */
-
-/* transition state: the collected fixes and the parameters */
-typedef struct MileageAgg
-{
-	MileageFix *fixes;
-	int64		n;
-	int64		cap;
-	bool		have_params;
-	Jsonb	   *params;			/* as given (copied), or NULL */
-	GeomFns    *fns;
-} MileageAgg;
 
 /* Append a fix, growing the array (beyond 1 GB if need be) */
 static void
@@ -386,6 +412,37 @@ agg_append(MileageAgg *st, const MileageFix *f, MemoryContext cxt)
 		st->cap = cap;
 	}
 	st->fixes[st->n++] = *f;
+}
+
+/*
+ * The parameters argument argno of the first row, validated at once (so a
+ * mistake is reported before millions of rows are collected) and copied
+ * into the aggregate's context; NULL for SQL NULL.
+ */
+static Jsonb *
+keep_params(FunctionCallInfo fcinfo, int argno, MemoryContext aggcxt, bool trip)
+{
+	Jsonb	   *jb,
+			   *copy;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	jb = PG_GETARG_JSONB_P(argno);
+	if (trip)
+	{
+		TripParams	tp;
+
+		trip_parse_params(jb, &tp);
+	}
+	else
+	{
+		MileageParams mp;
+
+		mileage_parse_params(jb, &mp);
+	}
+	copy = MemoryContextAlloc(aggcxt, VARSIZE(jb));
+	memcpy(copy, jb, VARSIZE(jb));
+	return copy;
 }
 
 /*
@@ -419,16 +476,13 @@ fieldops_mileage_transfn(PG_FUNCTION_ARGS)
 	}
 	if (!st->have_params && PG_NARGS() > 6)
 	{
-		if (!PG_ARGISNULL(6))
-		{
-			Jsonb	   *jb = PG_GETARG_JSONB_P(6);
-			MileageParams p;
-
-			parse_params(jb, &p);	/* validate early, with the first row */
-			st->params = MemoryContextAlloc(aggcxt, VARSIZE(jb));
-			memcpy(st->params, jb, VARSIZE(jb));
-		}
+		st->params = keep_params(fcinfo, 6, aggcxt, false);
 		st->have_params = true;
+	}
+	if (!st->have_trip_params && PG_NARGS() > 7)
+	{
+		st->trip_params = keep_params(fcinfo, 7, aggcxt, true);
+		st->have_trip_params = true;
 	}
 
 	memset(&f, 0, sizeof(f));
@@ -461,7 +515,7 @@ fieldops_mileage_finalfn(PG_FUNCTION_ARGS)
 	MileageParams p;
 	MileageResult r;
 
-	parse_params(st ? st->params : NULL, &p);
+	mileage_parse_params(st ? st->params : NULL, &p);
 	if (st == NULL || st->n == 0)
 	{
 		MileageState s;
@@ -602,7 +656,7 @@ fieldops_mileage_track(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	parse_params(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &p);
+	mileage_parse_params(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &p);
 	fixes = track_fixes(fcinfo, PG_GETARG_DATUM(0), &n);
 	mileage_compute(fixes, n, &p, &r, NULL);
 	PG_RETURN_DATUM(result_datum(fcinfo, &r, &p));
@@ -627,7 +681,7 @@ fieldops_mileage_detail_track(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	parse_params(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &p);
+	mileage_parse_params(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &p);
 	fixes = track_fixes(fcinfo, PG_GETARG_DATUM(0), &n);
 	det = palloc_extended(Max(n, 1) * sizeof(MileageFixOut), MCXT_ALLOC_HUGE);
 	mileage_compute(fixes, n, &p, &r, det);
@@ -639,8 +693,8 @@ fieldops_mileage_detail_track(PG_FUNCTION_ARGS)
 		values[0] = Int64GetDatum(i + 1);
 		values[1] = TimestampTzGetDatum(fixes[i].t_us);
 		values[2] = CStringGetTextDatum(mileage_status_names[det[i].status]);
-		values[3] = Float8GetDatum(mm(det[i].step_m) / 1000.0);
-		values[4] = Float8GetDatum(mm(det[i].cum_m) / 1000.0);
+		values[3] = Float8GetDatum(um_to_m_mm(det[i].step_um));
+		values[4] = Float8GetDatum(um_to_m_mm(det[i].cum_um));
 		values[5] = Float8GetDatum(fixes[i].lon);
 		values[6] = Float8GetDatum(fixes[i].lat);
 		if (!isfinite(fixes[i].lon) || !isfinite(fixes[i].lat))
@@ -693,7 +747,7 @@ fieldops_clean_track(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	parse_params(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &p);
+	mileage_parse_params(PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_JSONB_P(1) : NULL, &p);
 	fixes = track_fixes(fcinfo, PG_GETARG_DATUM(0), &n);
 	g = (GeomFns *) fcinfo->flinfo->fn_extra;
 	det = palloc_extended(Max(n, 1) * sizeof(MileageFixOut), MCXT_ALLOC_HUGE);
@@ -727,6 +781,6 @@ fieldops_mileage_params(PG_FUNCTION_ARGS)
 {
 	MileageParams p;
 
-	parse_params(PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0), &p);
-	PG_RETURN_DATUM(params_jsonb(&p));
+	mileage_parse_params(PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0), &p);
+	PG_RETURN_DATUM(mileage_params_jsonb(&p));
 }

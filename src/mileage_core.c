@@ -42,7 +42,15 @@
  *		speeds, two consecutive fixes beyond the radius, the second
  *		farther).  Doppler spikes of a parked phone (a second or two) and
  *		single multipath jumps therefore add nothing;
- *	 8. step length: geodesic on the WGS-84 ellipsoid (geo_kernel.c).
+ *	 8. step length: the chord from the anchor, geodesic on the WGS-84
+ *		ellipsoid (geo_kernel.c), or -- where the chord is noise (shorter
+ *		than doppler_k times the fixes' combined accuracy) or contradicts
+ *		the reported speeds by more than that -- the distance integrated
+ *		from the Doppler speeds since the anchor (trapezoids over intervals
+ *		of at most doppler_max_dt_s), provided the speeds have recently
+ *		agreed with the positions.  Creeping traffic and multipath in
+ *		cities no longer add metres; a phone without usable speeds gets
+ *		chords.
  *
  * The result carries the distance split into moving metres and gap chords,
  * the naive raw length of the same fixes, the count and raw metres of every
@@ -103,6 +111,8 @@ mileage_params_default(MileageParams *p)
 	p->ref_time_us = INT64_MAX;
 	p->undersampled_s = 20.0;
 	p->min_gps_share = 0.5;
+	p->doppler_k = 3.0;
+	p->doppler_max_dt_s = 10.0;
 }
 
 /*
@@ -131,6 +141,8 @@ mileage_params_check(const MileageParams *p)
 	RANGE(future_s, 0, 31536000);
 	RANGE(undersampled_s, 1, 3600);
 	RANGE(min_gps_share, 0, 1);
+	RANGE(doppler_k, 0, 10);
+	RANGE(doppler_max_dt_s, 1, 600);
 #undef RANGE
 	if (p->hold_max_m < p->hold_min_m)
 		return "hold_max_m must not be less than hold_min_m";
@@ -200,49 +212,148 @@ within_gate(const MileageState *s, const MileageFix *a, const MileageFix *b, dou
 	return fmax(0.0, d - slack) / dt <= s->p.max_speed_mps;
 }
 
-/*
- * Distance from an earlier fix to f.  Consecutive fixes are usually each
- * other's raw predecessor, gate reference and anchor at once, so the raw
- * step already measured is reused when a is that predecessor.
- */
-static double
-dist_to(const MileageState *s, const MileageFix *a, const MileageFix *f, double raw_step)
+/* micrometres of a length in metres (the unit of all sums) */
+static int64_t
+um(double m)
 {
-	if (s->have_prev_raw_fix && a->t_us == s->prev_raw_t_us &&
-		a->lat == s->prev_raw_lat && a->lon == s->prev_raw_lon)
-		return raw_step;
-	return geo_distance(a->lat, a->lon, f->lat, f->lon);
+	return (int64_t) llround(m * 1e6);
 }
 
-/* Book a fix's status and its raw step; fill the optional per-fix output */
+/*
+ * Book a fix: its status and the distance it adds complete its outcome,
+ * which goes into the track's tally.
+ */
 static void
-book(MileageState *s, MileageStatus st, double raw_step, double step,
-	 MileageFixOut *out)
+book(MileageState *s, int64_t t_us, MileageStatus st, double step, MileageFixOut *o)
 {
-	s->r.status_n[st]++;
-	s->r.status_raw_m[st] += raw_step;
-	if (st == MST_MOVED)
-		s->r.moving_m += step;
-	else if (st == MST_GAP)
-		s->r.gap_chord_m += step;
-	if (out)
+	o->status = st;
+	o->step_um = (st == MST_MOVED || st == MST_GAP) ? um(step) : 0;
+	mileage_tally_add(&s->total, t_us, o);
+	o->cum_um = s->total.moving_um + s->total.gap_um;
+}
+
+/* Do fixes of this status pass every filter (and so place the vehicle)? */
+bool
+mileage_status_used(MileageStatus st)
+{
+	return st == MST_MOVED || st == MST_GAP || st == MST_FIRST ||
+		st == MST_RELOCATED || st == MST_HOLD || st == MST_STATIONARY;
+}
+
+/* Does a fix of this status become the anchor (the vehicle's position)? */
+bool
+mileage_status_anchors(MileageStatus st)
+{
+	return st == MST_MOVED || st == MST_GAP || st == MST_FIRST ||
+		st == MST_RELOCATED || st == MST_GAP_IMPLAUSIBLE;
+}
+
+/*
+ * Add one fix's outcome to a tally.  This is the only place where fixes
+ * are counted, for tracks and their segments alike.
+ */
+void
+mileage_tally_add(MileageTally *t, int64_t t_us, const MileageFixOut *o)
+{
+	t->n_fixes++;
+	t->status_n[o->status]++;
+	t->status_raw_um[o->status] += o->raw_um;
+	if (o->status == MST_MOVED)
+		t->moving_um += o->step_um;
+	else if (o->status == MST_GAP)
+		t->gap_um += o->step_um;
+	t->n_valid += o->valid;
+	t->n_gnss += o->gnss;
+	if (o->ivl_bin >= 0)
+		t->ivl_hist[o->ivl_bin]++;
+	if (mileage_status_used(o->status))
 	{
-		out->status = st;
-		out->step_m = step;
-		out->cum_m = s->r.moving_m + s->r.gap_chord_m;
+		if (!t->have_used)
+			t->first_t_us = t_us;
+		t->have_used = true;
+		t->last_t_us = t_us;
 	}
 }
 
-/* Make f the anchor (and the reference of the gate) */
+/* Add a later tally to an earlier one (segments are merged in time order) */
+void
+mileage_tally_merge(MileageTally *into, const MileageTally *from)
+{
+	int			i;
+
+	into->moving_um += from->moving_um;
+	into->gap_um += from->gap_um;
+	for (i = 0; i < MST__COUNT; i++)
+	{
+		into->status_n[i] += from->status_n[i];
+		into->status_raw_um[i] += from->status_raw_um[i];
+	}
+	into->n_fixes += from->n_fixes;
+	into->n_valid += from->n_valid;
+	into->n_gnss += from->n_gnss;
+	for (i = 0; i < MILEAGE_IVL_BINS; i++)
+		into->ivl_hist[i] += from->ivl_hist[i];
+	if (from->have_used)
+	{
+		if (!into->have_used)
+			into->first_t_us = from->first_t_us;
+		into->have_used = true;
+		into->last_t_us = from->last_t_us;
+	}
+}
+
+/* Make f (at fg) the anchor */
 static void
-set_anchor(MileageState *s, const MileageFix *f)
+set_anchor(MileageState *s, const MileageFix *f, const GeoPoint *fg)
 {
 	s->anchor = *f;
+	s->anchor_g = *fg;
 	s->have_anchor = true;
 	s->beyond_n = 0;
-	if (s->r.first_t_us == 0)
-		s->r.first_t_us = f->t_us;
-	s->r.last_t_us = f->t_us;
+	s->dop_m = 0;
+	s->dop_ok = true;
+}
+
+/*
+ * The length of a moving step from the anchor (chord d).  Between noisy
+ * positions a short chord overstates the path (noise adds to it, and
+ * multipath moves a slow vehicle by tens of metres), while the reported
+ * (Doppler) speed of a GNSS fix is accurate to a few cm/s and is hardly
+ * affected by multipath.  So the speed-integrated distance since the
+ * anchor replaces the chord when the chord is within the fixes'
+ * uncertainty (doppler_k * hypot(acc_anchor, acc_fix)) or disagrees with
+ * it by more than that -- provided every interval since the anchor had
+ * speeds and the speeds have recently told the same story as the
+ * positions (doppler_trusted), so a phone that reports no or frozen
+ * speeds falls back to chords.  Long steps on which both agree keep the
+ * chord.
+ */
+static double
+step_length(const MileageState *s, const MileageFix *f, double d)
+{
+	double		slack = s->p.doppler_k * hypot(fix_acc(s, &s->anchor), fix_acc(s, f));
+
+	if (s->p.doppler_k > 0 && s->dop_ok && s->dop_trusted &&
+		(d < slack || fabs(s->dop_m - d) > slack))
+		return s->dop_m;
+	return d;
+}
+
+/*
+ * After a moving step: keep decaying sums of chord and speed-integrated
+ * metres over recent steps; speeds are trusted once they cover at least
+ * 100 m of chords and account for between half and twice of them.
+ */
+static void
+doppler_learn(MileageState *s, double d)
+{
+	if (!s->dop_ok)
+		return;
+	s->dop_sum_chord = s->dop_sum_chord * 0.98 + d;
+	s->dop_sum_speed = s->dop_sum_speed * 0.98 + s->dop_m;
+	s->dop_trusted = s->dop_sum_chord >= 100.0 &&
+		s->dop_sum_speed >= 0.5 * s->dop_sum_chord &&
+		s->dop_sum_speed <= 2.0 * s->dop_sum_chord;
 }
 
 /*
@@ -253,6 +364,8 @@ void
 mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 {
 	const MileageParams *p = &s->p;
+	MileageFixOut local;
+	GeoPoint	fg;
 	double		raw_step = 0.0;
 	bool		coords_ok;
 	double		acc,
@@ -262,59 +375,57 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 	bool		data_gap;
 	bool		go_run;
 
-	s->r.n_fixes++;
+	if (out == NULL)
+		out = &local;
+	memset(out, 0, sizeof(*out));
+	out->ivl_bin = -1;
 
 	/* 1. validity; the raw length uses every fix with valid coordinates */
 	coords_ok = isfinite(f->lat) && isfinite(f->lon) &&
 		fabs(f->lat) <= 90.0 && fabs(f->lon) <= 180.0;
 	if (coords_ok)
 	{
+		geo_point(f->lat, f->lon, &fg);
 		if (s->have_raw)
-			raw_step = geo_distance(s->raw_lat, s->raw_lon, f->lat, f->lon);
-		/* remember the raw predecessor for dist_to(), then move on */
-		s->have_prev_raw_fix = s->have_raw;
-		s->prev_raw_t_us = s->raw_t_us;
-		s->prev_raw_lat = s->raw_lat;
-		s->prev_raw_lon = s->raw_lon;
-		s->raw_lat = f->lat;
-		s->raw_lon = f->lon;
-		s->raw_t_us = f->t_us;
+			raw_step = geo_step(&s->raw_g, &fg);
+		s->raw_g = fg;
 		s->have_raw = true;
+		out->raw_um = um(raw_step);
 	}
 	if (!coords_ok)
 	{
-		book(s, MST_INVALID, raw_step, 0, out);
+		book(s, f->t_us, MST_INVALID, 0, out);
 		return;
 	}
 	if (f->lat == 0.0 && f->lon == 0.0)
 	{
-		book(s, MST_ZERO, raw_step, 0, out);
+		book(s, f->t_us, MST_ZERO, 0, out);
 		return;
 	}
 	if (p->ref_time_us != INT64_MAX &&
 		(double) (f->t_us - p->ref_time_us) > p->future_s * USEC_PER_SEC)
 	{
-		book(s, MST_FUTURE, raw_step, 0, out);
+		book(s, f->t_us, MST_FUTURE, 0, out);
 		return;
 	}
 
 	/* 2. duplicates: the first fix of a time wins (total order) */
 	if (s->have_prev && f->t_us == s->prev_t_us)
 	{
-		book(s, MST_DUPLICATE, raw_step, 0, out);
+		book(s, f->t_us, MST_DUPLICATE, 0, out);
 		return;
 	}
 	s->have_prev = true;
 	s->prev_t_us = f->t_us;
-	s->n_valid++;
+	out->valid = true;
 
 	/* 3. network fixes never add distance */
 	if (f->source == MS_NETWORK || f->source == MS_WIFI || f->source == MS_CELL)
 	{
-		book(s, MST_NON_GNSS, raw_step, 0, out);
+		book(s, f->t_us, MST_NON_GNSS, 0, out);
 		return;
 	}
-	s->n_gnss++;
+	out->gnss = true;
 	if (s->have_gnss)
 	{
 		double		ivl = (double) (f->t_us - s->gnss_t_us) / USEC_PER_SEC;
@@ -322,7 +433,7 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 
 		while (b < MILEAGE_IVL_BINS - 1 && ivl > ivl_bounds[b])
 			b++;
-		s->ivl_hist[b]++;
+		out->ivl_bin = (int8_t) b;
 	}
 	s->have_gnss = true;
 	s->gnss_t_us = f->t_us;
@@ -331,37 +442,55 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 	acc = fix_acc(s, f);
 	if (acc > p->accuracy_cap_m)
 	{
-		book(s, MST_LOW_ACCURACY, raw_step, 0, out);
+		book(s, f->t_us, MST_LOW_ACCURACY, 0, out);
 		return;
 	}
 
 	/* 5. kinematic gate from the last plausible fix, with relocation */
 	if (s->have_plausible &&
-		!within_gate(s, &s->plausible, f, dist_to(s, &s->plausible, f, raw_step)))
+		!within_gate(s, &s->plausible, f, geo_step(&s->plausible_g, &fg)))
 	{
 		if (s->alt_n > 0 &&
-			within_gate(s, &s->alt_last, f, dist_to(s, &s->alt_last, f, raw_step)))
+			within_gate(s, &s->alt_last, f, geo_step(&s->alt_g, &fg)))
 			s->alt_n++;
 		else
 			s->alt_n = 1;
 		s->alt_last = *f;
+		s->alt_g = fg;
 		if (s->alt_n < p->recover_fixes)
 		{
-			book(s, MST_IMPLAUSIBLE, raw_step, 0, out);
+			book(s, f->t_us, MST_IMPLAUSIBLE, 0, out);
 			return;
 		}
 		/* consistent enough: a relocation, adding no distance */
 		s->alt_n = 0;
 		s->plausible = *f;
+		s->plausible_g = fg;
 		s->stopped = false;
 		s->n_speeds = 0;
-		set_anchor(s, f);
-		book(s, MST_RELOCATED, raw_step, 0, out);
+		set_anchor(s, f, &fg);
+		book(s, f->t_us, MST_RELOCATED, 0, out);
 		return;
 	}
 	s->alt_n = 0;
 	data_gap = s->have_plausible && dt_s(&s->plausible, f) > p->gap_s;
+	/* integrate the reported speeds between consecutive plausible fixes */
+	if (s->have_plausible && isfinite(f->speed_mps) && isfinite(s->plausible.speed_mps) &&
+		dt_s(&s->plausible, f) <= p->doppler_max_dt_s)
+	{
+		/*
+		 * While stopped, a speed under stop_speed_mps restarts the sum:
+		 * noise around zero must not add up over a long stop.
+		 */
+		if (s->stopped && f->speed_mps < p->stop_speed_mps)
+			s->dop_m = 0;
+		else
+			s->dop_m += 0.5 * ((double) f->speed_mps + (double) s->plausible.speed_mps) * dt_s(&s->plausible, f);
+	}
+	else
+		s->dop_ok = false;
 	s->plausible = *f;
+	s->plausible_g = fg;
 	s->have_plausible = true;
 
 	/* reported speeds feed the stop lock */
@@ -397,12 +526,12 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 	if (!s->have_anchor)
 	{
 		s->stopped = !(isfinite(med) && med >= p->go_speed_mps);
-		set_anchor(s, f);
-		book(s, MST_FIRST, raw_step, 0, out);
+		set_anchor(s, f, &fg);
+		book(s, f->t_us, MST_FIRST, 0, out);
 		return;
 	}
 
-	d = dist_to(s, &s->anchor, f, raw_step);
+	d = geo_step(&s->anchor_g, &fg);
 	hold = p->hold_k * fmax(acc, fix_acc(s, &s->anchor));
 	hold = fmin(fmax(hold, p->hold_min_m), p->hold_max_m);
 
@@ -415,13 +544,13 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 		if (d / dt_s(&s->anchor, f) > p->max_speed_mps)
 		{
 			s->stopped = true;
-			set_anchor(s, f);
-			book(s, MST_GAP_IMPLAUSIBLE, raw_step, 0, out);
+			set_anchor(s, f, &fg);
+			book(s, f->t_us, MST_GAP_IMPLAUSIBLE, 0, out);
 			return;
 		}
 		s->stopped = !(isfinite(med) && med >= p->go_speed_mps);
-		set_anchor(s, f);
-		book(s, MST_GAP, raw_step, d, out);
+		set_anchor(s, f, &fg);
+		book(s, f->t_us, MST_GAP, d, out);
 		return;
 	}
 
@@ -430,14 +559,17 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 	{
 		if (d >= hold)
 		{
-			set_anchor(s, f);
-			book(s, MST_MOVED, raw_step, d, out);
+			double		step = step_length(s, f, d);
+
+			doppler_learn(s, d);
+			set_anchor(s, f, &fg);
+			book(s, f->t_us, MST_MOVED, step, out);
 			return;
 		}
 		if ((isfinite(med) && med < p->stop_speed_mps) ||
 			(!isfinite(med) && dt_s(&s->anchor, f) >= p->stop_after_s))
 			s->stopped = true;
-		book(s, MST_HOLD, raw_step, 0, out);
+		book(s, f->t_us, MST_HOLD, 0, out);
 		return;
 	}
 
@@ -452,9 +584,12 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 			go = s->beyond_n >= 1 && d > s->beyond_d;
 		if (go)
 		{
+			double		step = step_length(s, f, d);
+
+			doppler_learn(s, d);
 			s->stopped = false;
-			set_anchor(s, f);
-			book(s, MST_MOVED, raw_step, d, out);
+			set_anchor(s, f, &fg);
+			book(s, f->t_us, MST_MOVED, step, out);
 			return;
 		}
 		s->beyond_n++;
@@ -462,35 +597,49 @@ mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out)
 	}
 	else
 		s->beyond_n = 0;
-	book(s, MST_STATIONARY, raw_step, 0, out);
+	book(s, f->t_us, MST_STATIONARY, 0, out);
 }
 
-/* Close the track: totals, median interval, flags */
+/*
+ * The result of a tally: metres, the median interval between GNSS fixes
+ * (from the histogram, so it costs no memory), and the quality flags.
+ */
 void
-mileage_finish(MileageState *s, MileageResult *out)
+mileage_result(const MileageTally *t, const MileageParams *p, MileageResult *r)
 {
-	MileageResult *r = &s->r;
 	int64_t		n_ivl = 0,
 				half,
-				acc = 0;
+				acc = 0,
+				raw = 0;
 	int			b;
 
-	r->distance_m = r->moving_m + r->gap_chord_m;
-	r->raw_length_m = 0;
+	memset(r, 0, sizeof(*r));
+	r->moving_m = t->moving_um / 1e6;
+	r->gap_chord_m = t->gap_um / 1e6;
+	r->distance_m = (t->moving_um + t->gap_um) / 1e6;
 	for (b = 0; b < MST__COUNT; b++)
-		r->raw_length_m += r->status_raw_m[b];
-	r->n_used = r->status_n[MST_MOVED] + r->status_n[MST_GAP] +
-		r->status_n[MST_FIRST] + r->status_n[MST_RELOCATED];
+	{
+		r->status_n[b] = t->status_n[b];
+		r->status_raw_m[b] = t->status_raw_um[b] / 1e6;
+		raw += t->status_raw_um[b];
+		if (mileage_status_used((MileageStatus) b))
+			r->n_used += t->status_n[b];
+	}
+	r->raw_length_m = raw / 1e6;
+	r->n_fixes = t->n_fixes;
+	r->have_used = t->have_used;
+	r->first_t_us = t->first_t_us;
+	r->last_t_us = t->last_t_us;
+	r->tally = *t;
 
 	for (b = 0; b < MILEAGE_IVL_BINS; b++)
-		n_ivl += s->ivl_hist[b];
-	r->median_interval_s = 0;
+		n_ivl += t->ivl_hist[b];
 	if (n_ivl > 0)
 	{
 		half = (n_ivl + 1) / 2;
 		for (b = 0; b < MILEAGE_IVL_BINS; b++)
 		{
-			acc += s->ivl_hist[b];
+			acc += t->ivl_hist[b];
 			if (acc >= half)
 				break;
 		}
@@ -498,18 +647,23 @@ mileage_finish(MileageState *s, MileageResult *out)
 		if (b == MILEAGE_IVL_BINS - 1)
 			r->median_interval_s = ivl_bounds[b - 1];
 	}
-	r->gps_share = s->n_valid > 0 ? (double) s->n_gnss / (double) s->n_valid : 0.0;
+	r->gps_share = t->n_valid > 0 ? (double) t->n_gnss / (double) t->n_valid : 0.0;
 
-	r->flags = 0;
-	if (n_ivl > 0 && r->median_interval_s > s->p.undersampled_s)
+	if (n_ivl > 0 && r->median_interval_s > p->undersampled_s)
 		r->flags |= MFL_UNDERSAMPLED;
-	if (s->n_valid > 0 && r->gps_share < s->p.min_gps_share)
+	if (t->n_valid > 0 && r->gps_share < p->min_gps_share)
 		r->flags |= MFL_LOW_GPS_SHARE;
-	if (r->status_n[MST_GAP] > 0)
+	if (t->status_n[MST_GAP] > 0)
 		r->flags |= MFL_HAS_GAPS;
 	if (r->n_used == 0)
 		r->flags |= MFL_NO_DATA;
-	*out = *r;
+}
+
+/* Close the track */
+void
+mileage_finish(MileageState *s, MileageResult *out)
+{
+	mileage_result(&s->total, &s->p, out);
 }
 
 /* compare two doubles, NaN last, in a total order */

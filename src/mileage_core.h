@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "geo_kernel.h"
+
 #define MILEAGE_ALGO_VERSION "fieldops-mileage/1"
 
 /* where a fix comes from, as the phone reports it */
@@ -102,12 +104,38 @@ typedef struct MileageParams
 	int64_t		ref_time_us;	/* reference "now"; INT64_MAX disables the check */
 	double		undersampled_s; /* median GNSS interval above: undersampled */
 	double		min_gps_share;	/* share of GNSS fixes below: low_gps_share */
+	double		doppler_k;		/* Doppler steps: see step_length(); 0: chords only */
+	double		doppler_max_dt_s;	/* speeds are integrated over shorter intervals only */
 } MileageParams;
 
 extern void mileage_params_default(MileageParams *p);
 extern const char *mileage_params_check(const MileageParams *p);
 
-/* the result of one track */
+/* interval histogram bins (seconds, upper bounds) for the median */
+#define MILEAGE_IVL_BINS 12
+
+/*
+ * Additive accounting of a run of fixes: a whole track, or one trip or stop
+ * of it.  Metres are kept as integer micrometres, so sums are exact and do
+ * not depend on how fixes are grouped: the tallies of the segments of a
+ * track add up to the tally of the track.
+ */
+typedef struct MileageTally
+{
+	int64_t		moving_um;
+	int64_t		gap_um;			/* chords over gaps */
+	int64_t		status_n[MST__COUNT];
+	int64_t		status_raw_um[MST__COUNT];	/* raw step of each fix, by status */
+	int64_t		n_fixes;
+	int64_t		n_valid;		/* passed validity and the duplicate check */
+	int64_t		n_gnss;			/* ... and are GNSS fixes */
+	int64_t		ivl_hist[MILEAGE_IVL_BINS]; /* intervals between GNSS fixes */
+	bool		have_used;
+	int64_t		first_t_us;		/* first and last used fix (have_used) */
+	int64_t		last_t_us;
+} MileageTally;
+
+/* the result of a track (or of a segment), derived from its tally */
 typedef struct MileageResult
 {
 	double		distance_m;		/* moving_m + gap_chord_m */
@@ -115,26 +143,29 @@ typedef struct MileageResult
 	double		gap_chord_m;
 	double		raw_length_m;	/* naive length of the valid fixes in time order */
 	int64_t		n_fixes;
-	int64_t		n_used;			/* fixes in MST_MOVED, MST_GAP, MST_FIRST, MST_RELOCATED */
+	int64_t		n_used;			/* fixes that passed every filter (see mileage_status_used) */
 	int64_t		status_n[MST__COUNT];
 	double		status_raw_m[MST__COUNT];
 	unsigned	flags;
 	double		median_interval_s;	/* of GNSS fixes (bin upper bound) */
 	double		gps_share;
-	int64_t		first_t_us;		/* first and last usable fix, or 0 */
+	bool		have_used;
+	int64_t		first_t_us;		/* first and last used fix (have_used) */
 	int64_t		last_t_us;
+	MileageTally tally;			/* what it was derived from, in exact units */
 } MileageResult;
 
-/* per-fix outcome, for mileage_detail() and clean_track() */
+/* per-fix outcome: for mileage_detail(), clean_track(), trips and tallies */
 typedef struct MileageFixOut
 {
 	MileageStatus status;
-	double		step_m;			/* distance this fix added */
-	double		cum_m;			/* distance so far */
+	int64_t		step_um;		/* distance this fix added */
+	int64_t		raw_um;			/* raw step from the previous valid fix */
+	int64_t		cum_um;			/* distance so far, this fix included */
+	bool		valid;			/* counted in n_valid */
+	bool		gnss;			/* counted in n_gnss */
+	int8_t		ivl_bin;		/* interval histogram bin, or -1 */
 } MileageFixOut;
-
-/* interval histogram bins (seconds, upper bounds) for the median */
-#define MILEAGE_IVL_BINS 12
 
 /*
  * Streaming state: constant size, fed fixes in time order.  Opaque to
@@ -143,34 +174,28 @@ typedef struct MileageFixOut
 typedef struct MileageState
 {
 	MileageParams p;
-	MileageResult r;
+	MileageTally total;
 	/* previous fix with valid coordinates (raw length), and the one before */
 	bool		have_raw;
-	double		raw_lat,
-				raw_lon;
-	int64_t		raw_t_us;
-	bool		have_prev_raw_fix;
-	double		prev_raw_lat,
-				prev_raw_lon;
-	int64_t		prev_raw_t_us;
+	GeoPoint	raw_g;
 	/* previous fix considered at all (duplicates) */
 	bool		have_prev;
 	int64_t		prev_t_us;
 	/* previous GNSS fix (intervals) */
 	bool		have_gnss;
 	int64_t		gnss_t_us;
-	int64_t		ivl_hist[MILEAGE_IVL_BINS];
-	int64_t		n_valid;
-	int64_t		n_gnss;
 	/* last fix that passed the kinematic gate */
 	bool		have_plausible;
 	MileageFix	plausible;
+	GeoPoint	plausible_g;
 	/* candidate relocation: consecutive gated fixes consistent with each other */
 	int			alt_n;
 	MileageFix	alt_last;
+	GeoPoint	alt_g;
 	/* the anchor distance is measured from */
 	bool		have_anchor;
 	MileageFix	anchor;
+	GeoPoint	anchor_g;
 	bool		stopped;
 	int			beyond_n;		/* consecutive fixes beyond the hold radius while stopped */
 	double		beyond_d;		/* distance of the last of them from the anchor */
@@ -178,11 +203,24 @@ typedef struct MileageState
 	int			n_speeds;
 	int			go_n;			/* reports in the current run at or above go speed */
 	int64_t		go_since_us;	/* time of the first of them */
+	/* distance integrated from reported speeds since the anchor */
+	double		dop_m;
+	bool		dop_ok;			/* every interval since the anchor had speeds */
+	bool		dop_trusted;	/* speeds agreed with positions recently */
+	double		dop_sum_chord;	/* decaying sums over recent moving steps */
+	double		dop_sum_speed;
 } MileageState;
 
 extern void mileage_init(MileageState *s, const MileageParams *p);
 extern void mileage_push(MileageState *s, const MileageFix *f, MileageFixOut *out);
 extern void mileage_finish(MileageState *s, MileageResult *out);
+
+/* fixes of these statuses passed every filter and place the vehicle */
+extern bool mileage_status_used(MileageStatus st);
+extern bool mileage_status_anchors(MileageStatus st);
+extern void mileage_tally_add(MileageTally *t, int64_t t_us, const MileageFixOut *o);
+extern void mileage_tally_merge(MileageTally *into, const MileageTally *from);
+extern void mileage_result(const MileageTally *t, const MileageParams *p, MileageResult *out);
 
 /* a total order of fixes (time first), so any arrival order gives one result */
 extern int	mileage_fix_cmp(const void *a, const void *b);

@@ -2,8 +2,9 @@
  *
  * worktime.c
  *		fmgr wrappers of the working-hours core:
- *		fieldops.work_schedule_normalize(jsonb) and
- *		fieldops.work_schedule_contains(jsonb, timestamp).
+ *		fieldops.work_schedule_normalize(jsonb),
+ *		fieldops.work_schedule_contains(jsonb, timestamp) and
+ *		fieldops.work_schedule_ranges(jsonb, date).
  *
  * The JSON form a client writes is
  *   {"mon": ["09:00-12:00", "13:00-18:00"], ..., "sun": [],
@@ -22,8 +23,10 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -31,6 +34,7 @@
 
 PG_FUNCTION_INFO_V1(fieldops_work_schedule_normalize);
 PG_FUNCTION_INFO_V1(fieldops_work_schedule_contains);
+PG_FUNCTION_INFO_V1(fieldops_work_schedule_ranges);
 
 #define WT_HINT "A work schedule looks like {\"mon\": [\"09:00-12:00\", \"13:00-18:00\"], \"sat\": [], \"dates\": {\"2026-10-01\": []}}."
 
@@ -260,4 +264,40 @@ fieldops_work_schedule_contains(PG_FUNCTION_ARGS)
 		day -= 1;
 	}
 	PG_RETURN_BOOL(wt_contains(&cache->s, (int32) day, (int32) (usec / USECS_PER_SEC)));
+}
+
+/*
+ * fieldops.work_schedule_ranges(p_schedule jsonb, p_day date): the working
+ * ranges of a local day as local timestamps, in order; a night shift's
+ * range ends on the next day.  Mileage claims are built from these.
+ */
+Datum
+fieldops_work_schedule_ranges(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+	DateADT		day = PG_GETARG_DATEADT(1);
+	WtSchedule *s;
+	const WtDay *d;
+	int			i;
+
+	if (DATE_NOT_FINITE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_day must be a finite date")));
+	InitMaterializedSRF(fcinfo, 0);
+	s = palloc(sizeof(WtSchedule));
+	parse_schedule(jb, s);
+	d = wt_day_ranges(s, (int32) day);
+	for (i = 0; i < d->nranges; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = TimestampGetDatum((Timestamp) day * USECS_PER_DAY + (int64) d->ranges[i].start * USECS_PER_MINUTE);
+		values[1] = TimestampGetDatum((Timestamp) day * USECS_PER_DAY + (int64) d->ranges[i].end * USECS_PER_MINUTE);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(s);
+	return (Datum) 0;
 }

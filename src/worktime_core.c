@@ -293,8 +293,8 @@ wt_weekday(int32_t day)
 }
 
 /* The ranges that apply on a day: its dated replacement or its weekday's */
-static const WtDay *
-ranges_of(const WtSchedule *s, int32_t day)
+const WtDay *
+wt_day_ranges(const WtSchedule *s, int32_t day)
 {
 	int			lo = 0,
 				hi = s->ndates - 1;
@@ -322,8 +322,8 @@ ranges_of(const WtSchedule *s, int32_t day)
 bool
 wt_contains(const WtSchedule *s, int32_t day, int32_t second_of_day)
 {
-	const WtDay *today = ranges_of(s, day);
-	const WtDay *yesterday = ranges_of(s, day - 1);
+	const WtDay *today = wt_day_ranges(s, day);
+	const WtDay *yesterday = wt_day_ranges(s, day - 1);
 	int			i;
 
 	for (i = 0; i < today->nranges; i++)

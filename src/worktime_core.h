@@ -66,6 +66,7 @@ extern bool wt_day_finish(WtDay *d, char *err, size_t errlen);
 extern bool wt_schedule_add_date(WtSchedule *s, int32_t day,
 								 const WtDay *ranges, char *err, size_t errlen);
 extern int	wt_weekday(int32_t day);
+extern const WtDay *wt_day_ranges(const WtSchedule *s, int32_t day);
 extern bool wt_contains(const WtSchedule *s, int32_t day, int32_t second_of_day);
 
 #endif							/* WORKTIME_CORE_H */

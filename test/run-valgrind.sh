@@ -57,11 +57,12 @@ as_test_user pg_ctl -D "$DATA" -m fast -w -t 300 stop >/dev/null || true
 
 say "unit tests under valgrind"
 UNIT_CFLAGS="-std=gnu99 -O1 -g -Wall -Wextra -Werror -Isrc"
-for t in worktime tenant_id mileage; do
+for t in worktime tenant_id mileage trips; do
     case $t in
         worktime) srcs=src/worktime_core.c ;;
         tenant_id) srcs=src/tenant_id.c ;;
         mileage) srcs="src/mileage_core.c src/geo_kernel.c -lproj -lm" ;;
+        trips) srcs="-Itest/bench src/trips_core.c src/mileage_core.c src/geo_kernel.c test/bench/drivegen.c -lproj -lm" ;;
     esac
     gcc $UNIT_CFLAGS -o "$WORK/${t}_test" "test/unit/${t}_test.c" $srcs || die "unit build failed"
     valgrind --quiet --error-exitcode=3 --leak-check=full "$WORK/${t}_test" > "$WORK/${t}_test.log" 2>&1 || {

@@ -95,6 +95,16 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.clean_track(geometry, jsonb) IS
 'The points the distance was measured between, as a LINESTRING M (SRID 4326, M = epoch seconds), for display.';
 
+CREATE FUNCTION fieldops.mileage_algo_version()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT (fieldops.mileage_agg(NULL::timestamptz, NULL::geometry, NULL::real, NULL::real, NULL::text)
+              FILTER (WHERE false)).algo_version
+$$;
+COMMENT ON FUNCTION fieldops.mileage_algo_version() IS
+'The version of the mileage algorithm (echoed in every mileage record), for evidence that must be reproduced later.';
+
 -- (an aggregate's support functions run with its owner's rights: only the
 -- aggregates themselves are granted)
 GRANT EXECUTE ON FUNCTION
@@ -103,5 +113,6 @@ GRANT EXECUTE ON FUNCTION
     fieldops.mileage_agg(timestamptz, geometry, real, real, text, jsonb),
     fieldops.mileage(geometry, jsonb),
     fieldops.mileage_detail(geometry, jsonb),
-    fieldops.clean_track(geometry, jsonb)
+    fieldops.clean_track(geometry, jsonb),
+    fieldops.mileage_algo_version()
 TO fieldops_app, fieldops_analyst, fieldops_api;

@@ -46,25 +46,9 @@ CREATE INDEX job_run_running_idx ON fieldops.job_run (job_id) WHERE status = 'ru
 COMMENT ON TABLE fieldops.job_run IS
 'Global: every job run with its status, timing, result or error. A run left running by a crash is marked failed by the next run_due_jobs().';
 
---
--- Built-in jobs are defined here, not inserted by the install script: they
--- are created in fieldops.job on first use, so job rows are all user data
--- (pg_dump keeps them, including an administrator's changes) and upgrades
--- add new built-ins simply by listing them.
---
-CREATE FUNCTION fieldops.builtin_jobs()
-RETURNS TABLE (job_name text, function_name text, scope text, schedule interval, args jsonb, description text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    VALUES
-    ('apply_departures', 'fieldops.job_apply_departures', 'tenant', interval '15 minutes', '{"batch": 500}'::jsonb,
-     'Apply scheduled departures of workers whose leaving date has come (tenant-local).'),
-    ('outbox_purge', 'fieldops.job_outbox_purge', 'tenant', interval '1 hour', '{"batch": 10000}'::jsonb,
-     'Delete published outbox events older than the tenant''s outbox_retention_days.'),
-    ('job_run_purge', 'fieldops.job_run_purge', 'global', interval '1 day', '{"keep_days": 30, "batch": 10000}'::jsonb,
-     'Delete finished job runs older than args.keep_days.')
-$$;
-COMMENT ON FUNCTION fieldops.builtin_jobs() IS 'The jobs fieldops itself needs; ensure_builtin_jobs() creates the missing ones.';
+-- The list of built-in jobs, fieldops.builtin_jobs(), is in 95_builtin_jobs.sql:
+-- every release that adds a job redefines it there.
+
 
 CREATE FUNCTION fieldops.ensure_builtin_jobs()
 RETURNS integer

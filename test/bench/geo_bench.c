@@ -10,9 +10,17 @@
  * (20 %); the second point is placed exactly with geod_direct at a
  * log-uniform distance from 1 cm to 10 km (1 cm to 1 m for the last group)
  * in a uniform direction.  Reports the maximum and mean relative error
- * (absolute error for steps under 1 m) and the time per pair of both, as a
- * ratio.  Exit status 1 if the accuracy goal (1e-6 relative) is missed, so
- * the benchmark doubles as a check; speed is only reported.
+ * (absolute error for steps under 1 m), and the time per pair of each way
+ * to call the kernel (geo_distance; geo_point for one new point and
+ * geo_step, as a track does; geo_step on converted points;
+ * geo_distance_batch) and of geod_inverse, best of
+ * several interleaved rounds (the machine may be shared and noisy), with
+ * each one's speed-up over geod_inverse.  Exit status 1 if the accuracy
+ * goal (1e-6 relative, 1e-6 m under 1 m) is missed, if the batch does not
+ * give the scalar results bit for bit (on the pairs and on edge cases:
+ * poles, antimeridian, long steps, bad input) or if a step's length
+ * depends on its direction, so the benchmark doubles as a check; speed is
+ * only reported.
  *
  * Copyright (c) 2026, fieldops developers
  *
@@ -25,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <geodesic.h>
@@ -61,22 +70,109 @@ now_s(void)
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* same double, bit for bit (NaN included) */
+static int
+same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(double)) == 0;
+}
+
+/*
+ * Edge cases the random pairs rarely hit: the batch must still give the
+ * scalar results bit for bit, in a batch whose length is not a multiple of
+ * any vector width, and both must be Karney's distance (1e-6 relative, or
+ * 1e-6 m), or NaN for bad input.  Returns the number of failures.
+ */
+static int
+check_edges(void)
+{
+	static const double e[][4] = {
+		{90, 0, 90, 123},				/* the pole, two longitudes */
+		{-90, 17, -89.99999, -163},		/* from the south pole */
+		{89.9999, 0, 89.9999, 180},		/* across the pole */
+		{-33.9, 179.9999, -33.9, -179.9999},	/* across the antimeridian */
+		{10, 180, 10, -180},			/* the same point twice */
+		{45, 45, 45.00001, 45.00001},	/* on quadrant seams */
+		{-45, -135, -44.99999, -134.99999},
+		{12, 540.5, 12, -179.5},		/* longitudes beyond +-180 */
+		{12, 1e16, 12.0001, 1e16},		/* absurd longitude: Karney */
+		{45, 7, 45.3, 7.4},				/* 45 km: Karney */
+		{0, 0, 0, 180},					/* antipodes: Karney */
+		{91, 0, 90, 0},					/* beyond the pole: NaN */
+		{NAN, 0, 0, 0},
+		{0, INFINITY, 0, 0},
+		{0, 0, -INFINITY, 0},
+		{0, 0, 0, NAN},
+		{0, 0, 0, 0},
+	};
+	enum
+	{
+		NE = sizeof(e) / sizeof(e[0])
+	};
+	double		a[NE],
+				b[NE],
+				c[NE],
+				d[NE],
+				out[NE];
+	int			i,
+				bad = 0;
+
+	for (i = 0; i < NE; i++)
+	{
+		a[i] = e[i][0];
+		b[i] = e[i][1];
+		c[i] = e[i][2];
+		d[i] = e[i][3];
+	}
+	geo_distance_batch(NE, a, b, c, d, out);
+	for (i = 0; i < NE; i++)
+	{
+		double		s = geo_distance(a[i], b[i], c[i], d[i]);
+		double		ref = NAN;
+
+		if (isfinite(a[i]) && isfinite(b[i]) && isfinite(c[i]) && isfinite(d[i]) &&
+			fabs(a[i]) <= 90 && fabs(c[i]) <= 90)
+			ref = geo_distance_karney(a[i], b[i], c[i], d[i]);
+		if (!same_bits(s, out[i]))
+		{
+			printf("edge case %d: batch %.17g, scalar %.17g\n", i, out[i], s);
+			bad++;
+		}
+		else if (isnan(ref) ? !isnan(s) : !(fabs(s - ref) <= 1e-6 * ref + 1e-6))
+		{
+			printf("edge case %d: %.17g, Karney %.17g\n", i, s, ref);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
 	long		n = argc > 1 ? atol(argv[1]) : 1000000;
+	int			rounds = argc > 2 ? atoi(argv[2]) : 7;
 	struct geod_geodesic g;
 	double	   *la1 = malloc(n * sizeof(double)),
 			   *lo1 = malloc(n * sizeof(double)),
 			   *la2 = malloc(n * sizeof(double)),
 			   *lo2 = malloc(n * sizeof(double)),
-			   *ref = malloc(n * sizeof(double));
+			   *ref = malloc(n * sizeof(double)),
+			   *batch = malloc(n * sizeof(double));
+	GeoPoint   *p1 = malloc(n * sizeof(GeoPoint)),
+			   *p2 = malloc(n * sizeof(GeoPoint));
 	double		max_rel = 0,
 				sum_rel = 0,
 				max_abs_small = 0;
 	long		n_rel = 0,
-				worst = -1;
-	double		best_fast = 1e9,
+				worst = -1,
+				n_batch_diff = 0,
+				n_asym = 0;
+	int			n_edge_diff;
+	double		best_scalar = 1e9,
+				best_point_step = 1e9,
+				best_step = 1e9,
+				best_batch = 1e9,
 				best_karney = 1e9,
 				sink = 0;
 	int			round;
@@ -102,11 +198,20 @@ main(int argc, char **argv)
 		geod_inverse(&g, la1[i], lo1[i], la2[i], lo2[i], &ref[i], NULL, NULL);
 	}
 
+	/* accuracy, and the batch and both directions against the scalar */
+	geo_distance_batch(n, la1, lo1, la2, lo2, batch);
 	for (i = 0; i < n; i++)
 	{
 		double		d = geo_distance(la1[i], lo1[i], la2[i], lo2[i]);
 		double		e = fabs(d - ref[i]);
 
+		geo_point(la1[i], lo1[i], &p1[i]);
+		geo_point(la2[i], lo2[i], &p2[i]);
+		if (!same_bits(d, batch[i]))
+			n_batch_diff++;
+		if (!same_bits(geo_step(&p1[i], &p2[i]), d) ||
+			!same_bits(geo_step(&p2[i], &p1[i]), d))
+			n_asym++;
 		if (ref[i] >= 1.0)
 		{
 			double		rel = e / ref[i];
@@ -122,16 +227,49 @@ main(int argc, char **argv)
 		else if (e > max_abs_small)
 			max_abs_small = e;
 	}
+	n_edge_diff = check_edges();
 
-	for (round = 0; round < 3; round++)
+	/* speed: the ways to call the kernel and geod_inverse, interleaved */
+	for (round = 0; round < rounds; round++)
 	{
-		double		t0 = now_s(),
-					t1,
-					t2;
+		double		t0,
+					t1;
 
+		t0 = now_s();
 		for (i = 0; i < n; i++)
 			sink += geo_distance(la1[i], lo1[i], la2[i], lo2[i]);
 		t1 = now_s();
+		if (t1 - t0 < best_scalar)
+			best_scalar = t1 - t0;
+
+		/* as in a track: the previous fix is kept converted */
+		t0 = now_s();
+		for (i = 0; i < n; i++)
+		{
+			GeoPoint	b;
+
+			geo_point(la2[i], lo2[i], &b);
+			sink += geo_step(&p1[i], &b);
+		}
+		t1 = now_s();
+		if (t1 - t0 < best_point_step)
+			best_point_step = t1 - t0;
+
+		t0 = now_s();
+		for (i = 0; i < n; i++)
+			sink += geo_step(&p1[i], &p2[i]);
+		t1 = now_s();
+		if (t1 - t0 < best_step)
+			best_step = t1 - t0;
+
+		t0 = now_s();
+		geo_distance_batch(n, la1, lo1, la2, lo2, batch);
+		t1 = now_s();
+		sink += batch[n / 2];
+		if (t1 - t0 < best_batch)
+			best_batch = t1 - t0;
+
+		t0 = now_s();
 		for (i = 0; i < n; i++)
 		{
 			double		s12;
@@ -139,11 +277,9 @@ main(int argc, char **argv)
 			geod_inverse(&g, la1[i], lo1[i], la2[i], lo2[i], &s12, NULL, NULL);
 			sink += s12;
 		}
-		t2 = now_s();
-		if (t1 - t0 < best_fast)
-			best_fast = t1 - t0;
-		if (t2 - t1 < best_karney)
-			best_karney = t2 - t1;
+		t1 = now_s();
+		if (t1 - t0 < best_karney)
+			best_karney = t1 - t0;
 	}
 
 	printf("pairs: %ld (steps 1 cm - 10 km; poles, antimeridian, sub-metre included)\n", n);
@@ -152,9 +288,20 @@ main(int argc, char **argv)
 	if (worst >= 0)
 		printf("  worst pair: (%.9f, %.9f) -> (%.9f, %.9f), %.3f m\n",
 			   la1[worst], lo1[worst], la2[worst], lo2[worst], ref[worst]);
-	printf("speed (best of 3): kernel %.1f ns/pair, geod_inverse %.1f ns/pair, ratio %.1fx\n",
-		   best_fast / n * 1e9, best_karney / n * 1e9, best_karney / best_fast);
+	printf("batch vs scalar: %ld of %ld pairs differ; edge cases failed: %d; steps depending on direction: %ld\n",
+		   n_batch_diff, n, n_edge_diff, n_asym);
+	printf("speed (best of %d rounds, ns/pair, speed-up over geod_inverse):\n", rounds);
+	printf("  geo_distance (scalar)      %6.1f  %5.1fx\n",
+		   best_scalar / n * 1e9, best_karney / best_scalar);
+	printf("  geo_point + geo_step       %6.1f  %5.1fx   (one new point per step, as in a track)\n",
+		   best_point_step / n * 1e9, best_karney / best_point_step);
+	printf("  geo_step                   %6.1f  %5.1fx   (both points converted)\n",
+		   best_step / n * 1e9, best_karney / best_step);
+	printf("  geo_distance_batch         %6.1f  %5.1fx\n",
+		   best_batch / n * 1e9, best_karney / best_batch);
+	printf("  geod_inverse (PROJ)        %6.1f\n", best_karney / n * 1e9);
 	if (sink == 12345.0)
 		printf("\n");
-	return (max_rel <= 1e-6 && max_abs_small <= 1e-6) ? 0 : 1;
+	return (max_rel <= 1e-6 && max_abs_small <= 1e-6 &&
+			n_batch_diff == 0 && n_edge_diff == 0 && n_asym == 0) ? 0 : 1;
 }

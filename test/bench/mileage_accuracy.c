@@ -391,6 +391,35 @@ run_mixed(Cell *c, double tau, double sample, double dfilter, int seeds, double 
 			}
 }
 
+/*
+ * One scenario in one environment, tau 60 s, all faults, at a sampling
+ * interval: the per-scenario view that the mixed cells average away (so a
+ * weakness in, say, creeping urban traffic shows).  Reported, not checked.
+ */
+static void
+run_scenario(Cell *c, int scenario, int env, double sample, int seeds, double duration)
+{
+	int			l,
+				s;
+
+	for (l = 0; l < 4; l++)
+		for (s = 0; s < seeds; s++)
+		{
+			DriveSpec	spec;
+
+			drive_spec_init(&spec);
+			spec.seed = 5000 * (uint64_t) (s + 1) + 10 * l + env;
+			spec.scenario = scenario;
+			spec.environment = env;
+			spec.tau_s = 60;
+			spec.sample_s = sample;
+			spec.origin_lat = lats[l];
+			spec.duration_s = duration;
+			spec.faults = DG_F_ALL;
+			cell_run(c, &spec);
+		}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -454,6 +483,28 @@ main(int argc, char **argv)
 	cell_print(&t300_1);
 	for (e = 0; e < DG_N_ENVIRONMENTS; e++)
 		cell_print(&park[e]);
+
+	printf("\nby scenario (tau 60 s, all faults; reported, not checked):\n");
+	{
+		static const int scen[] = {DG_CITY, DG_HIGHWAY_TUNNELS, DG_CREEP, DG_PARKING_INDOOR};
+		static const double samples[] = {1, 5};
+		int			k,
+					j;
+
+		for (k = 0; k < 4; k++)
+			for (e = 0; e < DG_N_ENVIRONMENTS; e++)
+				for (j = 0; j < 2; j++)
+				{
+					Cell	   *c = calloc(1, sizeof(Cell));
+					char	   *name = malloc(80);
+
+					snprintf(name, 80, "%s, %s, %.0f s", drive_scenario_name(scen[k]),
+							 drive_environment_name(e), samples[j]);
+					c->name = name;
+					run_scenario(c, scen[k], e, samples[j], seeds, duration);
+					cell_print(c);
+				}
+	}
 
 	printf("\nacceptance (fieldops):\n");
 	st_summary(&mix1.err[M_FIELDOPS], &mean, &med, &p95, &max);

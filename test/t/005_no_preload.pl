@@ -86,9 +86,10 @@ my $out = sql(
 	  CALL fieldops.run_due_jobs();
 	  SELECT pg_backend_pid();});
 my ($runs, $session_pid) = split /\n/, $out;
-# due: tap_tenant_job and the built-in apply_departures and outbox_purge for
-# two tenants each, tap_global_job and the built-in job_run_purge once
-is($runs, '8', 'run_due_jobs() reports 8 runs');
+# due: tap_tenant_job and the built-in apply_departures, outbox_purge and
+# fix_purge for two tenants each, tap_global_job and the built-in
+# job_run_purge and fix_partitions once
+is($runs, '11', 'run_due_jobs() reports 11 runs');
 is(sql('SELECT count(*) FROM fieldops.job_run'), $runs, 'one job_run row per reported run');
 is( sql(
 		q{SELECT format('%s|%s|%s', count(DISTINCT pid), bool_and(status = 'succeeded'),
@@ -105,7 +106,7 @@ is(sql(q{SELECT count(*) FROM fieldops.job WHERE next_run_at <= now()}),
 	'0', 'no job is due any more');
 
 is(sql('CALL fieldops.run_due_jobs()'), '0', 'a second call runs nothing');
-is(sql('SELECT count(*) FROM fieldops.job_run'), '8', 'and records nothing');
+is(sql('SELECT count(*) FROM fieldops.job_run'), '11', 'and records nothing');
 
 # without application_name the runner is the session user
 sql(q{SELECT fieldops.alter_job('tap_global_job', p_next_run_at => now())});

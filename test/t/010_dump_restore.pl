@@ -4,21 +4,32 @@
 #
 # The extension's tables are registered with pg_extension_config_dump(), so
 # a dump holds CREATE EXTENSION plus the user-data rows of those tables (and
-# the positions of their sequences).  This test fills a database with two
-# generated tenants (test/generators/sample_tenant.sql), job runs, a custom
-# job and tenant access grants, dumps it with pg_dump -Fc, restores it into
-# a new database and checks:
+# the positions of their sequences).  The daily partitions of fieldops.fix
+# are created after CREATE EXTENSION (by the fix_partitions job or
+# ensure_fix_partitions()), so they are not members of the extension:
+# pg_dump dumps them as ordinary tables, definition and rows, and the
+# restore attaches them to the extension's fieldops.fix again.  This test
+# fills a database with two generated tenants
+# (test/generators/sample_tenant.sql), job runs, a custom job, tenant access
+# grants and location fixes (in daily partitions made by the job and by
+# ensure_fix_partitions(), and in the default partition), dumps it with
+# pg_dump -Fc, restores it into a new database and checks:
 #
 #   (a) pg_dump and pg_restore exit 0, pg_restore prints no error;
 #   (b) every table of schema fieldops is identical (row count + md5 of the
-#       ordered rows) and every sequence is at the same position;
+#       ordered rows) and every sequence is at the same position; the daily
+#       partitions are partitions of fieldops.fix again, with their key,
+#       index and row-level security;
 #   (c) the API inserts new rows after the restore (no duplicate key: the
-#       sequences were restored), and the custom job runs there;
+#       sequences were restored), ingest_fixes() stores new fixes and
+#       recognises the restored ones as duplicates, and the custom job runs
+#       there;
 #   (d) row-level security still isolates tenants: a role granted tenant 1
 #       only (SET ROLE, as psql would) can choose tenant 1 and see only its
 #       rows, and set_tenant(2) fails with 42501;
 #   (e) DROP EXTENSION fieldops removes everything: no object of schema
-#       fieldops is left and the schema is gone.
+#       fieldops is left (the daily partitions included) and the schema is
+#       gone.
 use strict;
 use warnings;
 
@@ -145,9 +156,81 @@ COMMIT;
 is(sql($src, 'SELECT count(*) FROM fieldops.outbox WHERE published_at IS NOT NULL'),
 	'50', 'a relay has published 50 events');
 
+# location fixes of both tenants.  One phone per tenant; its binding is
+# moved back 30 days (the API stamps bindings with the current time), and
+# the tenants store off-duty fixes so that the time of day does not matter.
+# Fixes 1 hour ago land in a partition the fix_partitions job made (it ran
+# above), fixes 3 days ago in one made by ensure_fix_partitions() (which
+# moves them out of the default partition), fixes 5 days ago stay in the
+# default partition.
+my %phone;
+for my $t ($t1, $t2)
+{
+	$phone{$t} = sql($src,
+		qq{SELECT device_uid FROM fieldops.device WHERE tenant_id = $t AND worker_id IS NOT NULL
+		    ORDER BY device_id LIMIT 1});
+	sql($src,
+		qq{SELECT fieldops.alter_tenant($t, p_settings => '{"store_off_duty_fixes": true}');
+		   UPDATE fieldops.device_binding b SET bound_at = now() - interval '30 days'
+		     FROM fieldops.device d
+		    WHERE d.tenant_id = $t AND d.device_uid = '$phone{$t}'
+		      AND b.tenant_id = d.tenant_id AND b.device_id = d.device_id AND b.unbound_at IS NULL;});
+}
+
+# a batch of fixes of one phone, recorded at now() minus each interval
+sub fix_batch
+{
+	my ($uid, @ago) = @_;
+	my $items = join(', ', map { "'$_'" } @ago);
+	return qq{(SELECT jsonb_agg(jsonb_build_object(
+	            'device_uid', '$uid',
+	            'recorded_at', to_char(now() - a::interval, 'YYYY-MM-DD"T"HH24:MI:SS.USOF'),
+	            'lat', 31.2304 + 0.001 * n, 'lon', 121.4737, 'provider', 'gps', 'accuracy_m', 8) ORDER BY n)
+	          FROM unnest(ARRAY[$items]) WITH ORDINALITY AS x(a, n))};
+}
+
+# ingest a batch: the statuses, off_duty counted as stored when it was
+# (the tenants store off-duty fixes; which it is depends on the time of day)
+sub ingest
+{
+	my ($db, $t, $batch) = @_;
+	return sql($db,
+		qq{BEGIN;
+		   SELECT fieldops.set_tenant($t) IS NULL;
+		   SELECT string_agg(CASE WHEN status = 'off_duty' AND fix_id IS NOT NULL THEN 'stored' ELSE status END, ','
+		                     ORDER BY idx)
+		     FROM fieldops.ingest_fixes($t, $batch);
+		   COMMIT;});
+}
+
+like(ingest($src, $t1, fix_batch($phone{$t1}, '60 minutes', '50 minutes', '40 minutes',
+	'3 days', '3 days 10 minutes', '5 days', '5 days 10 minutes')),
+	qr/^f\nstored(,stored){6}$/, 'tenant 1 stores 7 fixes');
+like(ingest($src, $t2, fix_batch($phone{$t2}, '60 minutes', '5 days')),
+	qr/^f\nstored,stored$/, 'tenant 2 stores 2 fixes');
+is( sql($src,
+		q{SELECT string_agg(partition_name || ':' || rows_moved, ',')
+		    FROM fieldops.ensure_fix_partitions((now() AT TIME ZONE 'UTC')::date - 3, (now() AT TIME ZONE 'UTC')::date - 3)}),
+	'fix_p' . sql($src, q{SELECT to_char((now() AT TIME ZONE 'UTC')::date - 3, 'YYYYMMDD')}) . ':2',
+	'ensure_fix_partitions() creates the partition of 3 days ago and moves its 2 fixes out of the default partition');
+my $fix_places = sql($src,
+	q{SELECT count(*) FILTER (WHERE tableoid = 'fieldops.fix_default'::regclass) || ' '
+	      || count(DISTINCT tableoid) FILTER (WHERE tableoid <> 'fieldops.fix_default'::regclass)
+	    FROM fieldops.fix});
+is($fix_places, '3 2', 'fixes in the default partition (3) and in two daily partitions');
+my @daily = split /\n/, sql($src,
+	q{SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	   WHERE i.inhparent = 'fieldops.fix'::regclass AND c.relname <> 'fix_default' ORDER BY 1});
+ok(@daily >= 10, 'daily partitions exist (' . scalar(@daily) . ': the job made 9, ensure_fix_partitions() one)');
+is( sql($src,
+		q{SELECT count(*) FROM pg_depend d
+		   WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+		     AND d.objid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'fieldops.fix'::regclass)}),
+	'1', 'of the partitions only fix_default is a member of the extension');
+
 my $before = fingerprint($src);
 for my $t ('tenant', 'region', 'team', 'worker', 'device', 'device_binding',
-	'customer', 'outbox', 'job', 'job_run', 'tenant_access')
+	'customer', 'outbox', 'job', 'job_run', 'tenant_access', 'fix', 'fix_default')
 {
 	my ($rows) = split / /, $before->{"table $t"};
 	ok($rows > 0, "source table $t has rows ($rows)");
@@ -166,12 +249,21 @@ note("pg_dump said:\n$err") if $err ne '';
 # the archive holds CREATE EXTENSION and the data of every configuration table
 ($rc, $out, $err) = run_client('pg_restore', '-l', $dump);
 like($out, qr/^\d+; \d+ \d+ EXTENSION - fieldops\s*$/m, 'the archive has CREATE EXTENSION fieldops');
+# (a partitioned table has no data of its own: fieldops.fix is registered,
+# its rows are in the partitions)
 my @config = split /\n/, sql($src,
 	q{SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS x(oid) JOIN pg_class c ON c.oid = x.oid
-	   WHERE e.extname = 'fieldops' AND c.relkind IN ('r', 'p') ORDER BY 1});
-ok(@config >= 11, 'fieldops registers its tables with pg_extension_config_dump (' . scalar(@config) . ')');
+	   WHERE e.extname = 'fieldops' AND c.relkind = 'r' ORDER BY 1});
+ok(@config >= 12, 'fieldops registers its tables with pg_extension_config_dump (' . scalar(@config) . ')');
 for my $t (@config)
 {
+	like($out, qr/^\d+; \d+ \d+ TABLE DATA fieldops $t /m, "the archive has the data of fieldops.$t");
+}
+# the daily partitions are not members: definition, attachment and rows
+for my $t (@daily)
+{
+	like($out, qr/^\d+; \d+ \d+ TABLE fieldops $t /m, "the archive defines fieldops.$t");
+	like($out, qr/^\d+; \d+ \d+ TABLE ATTACH fieldops $t /m, "the archive attaches fieldops.$t");
 	like($out, qr/^\d+; \d+ \d+ TABLE DATA fieldops $t /m, "the archive has the data of fieldops.$t");
 }
 
@@ -194,6 +286,22 @@ for my $k (sort keys %$before)
 {
 	is($after->{$k}, $before->{$k}, "$k identical after restore");
 }
+
+# the partitions of fieldops.fix, as partitions: bounds, key and track
+# index, row-level security with both policies, privileges, membership
+my $partitions_query = q{
+	SELECT string_agg(format('%s %s %s rls=%s policies=%s acl=%s member=%s', c.relname,
+	                         pg_get_expr(c.relpartbound, c.oid),
+	                         (SELECT string_agg(pg_get_indexdef(x.indexrelid), ';' ORDER BY 1) FROM pg_index x WHERE x.indrelid = c.oid),
+	                         c.relrowsecurity,
+	                         (SELECT string_agg(polname, ',' ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid),
+	                         (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a),
+	                         EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')),
+	                  E'\n' ORDER BY c.relname)
+	  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	 WHERE i.inhparent = 'fieldops.fix'::regclass};
+is(sql($dst, $partitions_query), sql($src, $partitions_query),
+	'the partitions of fieldops.fix are restored as partitions, with key, index, row-level security and privileges');
 
 # ---------------------------------------------------------------------------
 # (c) the API works after the restore: new ids above the restored ones
@@ -239,6 +347,34 @@ is($api, 't|t|t|t|t|t|t|t|t|t',
 	'upsert_region/team/worker, register_device, upsert_customer, create_tenant and schedule_job insert new rows after the restore'
 );
 
+# ingest after the restore: new fixes get new ids; the restored fixes, in a
+# daily partition and in the default partition, are duplicates
+my $old_fix = sql($dst, 'SELECT max(fix_id) FROM fieldops.fix');
+my $restored = sql($dst,
+	qq{SELECT string_agg(to_char(recorded_at, 'YYYY-MM-DD"T"HH24:MI:SS.USOF'), ',' ORDER BY recorded_at)
+	     FROM fieldops.fix f JOIN fieldops.device d USING (tenant_id, device_id)
+	    WHERE f.tenant_id = $t1 AND d.device_uid = '$phone{$t1}'
+	      AND f.recorded_at IN ((SELECT min(recorded_at) FROM fieldops.fix WHERE tenant_id = $t1),
+	                            (SELECT max(recorded_at) FROM fieldops.fix WHERE tenant_id = $t1))});
+my ($oldest, $newest) = split /,/, $restored;
+is( sql($dst,
+		qq{BEGIN;
+		   SELECT fieldops.set_tenant($t1) IS NULL;
+		   SELECT string_agg(CASE WHEN r.status = 'off_duty' AND r.fix_id IS NOT NULL THEN 'stored' ELSE r.status END
+		                     || ':' || CASE WHEN r.fix_id > $old_fix THEN 'new' ELSE 'old' END, ',' ORDER BY r.idx)
+		     FROM fieldops.ingest_fixes($t1, jsonb_build_array(
+		            jsonb_build_object('device_uid', '$phone{$t1}', 'recorded_at', '$oldest', 'lat', 31.3, 'lon', 121.5, 'provider', 'gps'),
+		            jsonb_build_object('device_uid', '$phone{$t1}', 'recorded_at', '$newest', 'lat', 31.3, 'lon', 121.5, 'provider', 'gps'),
+		            jsonb_build_object('device_uid', '$phone{$t1}', 'recorded_at', to_char(now() - interval '30 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.USOF'),
+		                               'lat', 31.3, 'lon', 121.5, 'provider', 'gps'))) r;
+		   COMMIT;}),
+	"f\nduplicate:old,duplicate:old,stored:new",
+	'after the restore ingest_fixes() knows the restored fixes (default and daily partition) and stores new ones with new ids');
+is( sql($dst,
+		q{SELECT tableoid::regclass FROM fieldops.fix WHERE recorded_at = (SELECT max(recorded_at) FROM fieldops.fix)}),
+	sql($dst, q{SELECT 'fieldops.fix_p' || to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYYMMDD') FROM fieldops.fix}),
+	'the new fix lands in its restored daily partition');
+
 my $old_run = sql($dst, 'SELECT max(run_id) FROM fieldops.job_run');
 sql($dst, q{SELECT fieldops.alter_job('nightly_kpi', p_next_run_at => now())});
 sql($dst, 'CALL fieldops.run_due_jobs()');
@@ -274,6 +410,14 @@ is( sql($dst,
 	"0\n$t1\n$t1_workers 1\n$t1_customers\n0\nt",
 	'a role granted tenant 1: no rows before set_tenant, then only tenant 1 rows, and the API works'
 );
+my $t1_fixes = sql($dst, "SELECT count(*) FROM fieldops.fix WHERE tenant_id = $t1");
+ok(sql($dst, "SELECT count(*) FROM fieldops.fix WHERE tenant_id = $t2") > 0, 'tenant 2 has fixes too');
+is( sql($dst,
+		qq{SET ROLE tap_tenant1_app;
+		   SELECT fieldops.set_tenant($t1, false);
+		   SELECT count(*) || ' ' || count(*) FILTER (WHERE tenant_id <> $t1) FROM fieldops.fix;}),
+	"$t1\n$t1_fixes 0",
+	'a role granted tenant 1 sees only the fixes of tenant 1 in the restored partitions');
 
 my ($stdout, $stderr);
 $node->psql(

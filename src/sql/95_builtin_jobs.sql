@@ -1,0 +1,25 @@
+--
+-- Built-in jobs are listed here, not inserted by the install script: they
+-- are created in fieldops.job on first use, so job rows are all user data
+-- (pg_dump keeps them, including an administrator's changes).  This file
+-- is part of every upgrade script (CREATE OR REPLACE): a release that adds
+-- a job lists it here, and ensure_builtin_jobs() creates it the next time
+-- jobs run.
+--
+CREATE OR REPLACE FUNCTION fieldops.builtin_jobs()
+RETURNS TABLE (job_name text, function_name text, scope text, schedule interval, args jsonb, description text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    VALUES
+    ('apply_departures', 'fieldops.job_apply_departures', 'tenant', interval '15 minutes', '{"batch": 500}'::jsonb,
+     'Apply scheduled departures of workers whose leaving date has come (tenant-local).'),
+    ('outbox_purge', 'fieldops.job_outbox_purge', 'tenant', interval '1 hour', '{"batch": 10000}'::jsonb,
+     'Delete published outbox events older than the tenant''s outbox_retention_days.'),
+    ('job_run_purge', 'fieldops.job_run_purge', 'global', interval '1 day', '{"keep_days": 30, "batch": 10000}'::jsonb,
+     'Delete finished job runs older than args.keep_days.'),
+    ('fix_partitions', 'fieldops.job_fix_partitions', 'global', interval '1 hour', '{"days_ahead": 7}'::jsonb,
+     'Create the daily partitions of fieldops.fix from yesterday to args.days_ahead days ahead (UTC) and drop those older than every tenant''s fix_retention_days.'),
+    ('fix_purge', 'fieldops.job_fix_purge', 'tenant', interval '1 hour', '{"batch": 10000}'::jsonb,
+     'Delete the tenant''s location fixes older than its fix_retention_days.')
+$$;
+COMMENT ON FUNCTION fieldops.builtin_jobs() IS 'The jobs fieldops itself needs; ensure_builtin_jobs() creates the missing ones.';
