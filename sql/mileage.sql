@@ -88,6 +88,12 @@ SELECT seq, recorded_at, status, round(step_m::numeric, 3) AS step_m, round(cum_
   FROM fieldops.mileage_detail((SELECT line FROM track)) WHERE seq IN (1, 2, 60, 61, 62, 63) ORDER BY seq;
 SELECT max(cum_m) = (SELECT (fieldops.mileage(line)).distance_m FROM track) AS detail_ends_at_distance
   FROM fieldops.mileage_detail((SELECT line FROM track));
+-- the aggregate form, from rows in any order: the same statuses and total
+SELECT (SELECT count(*) FROM unnest((SELECT fieldops.mileage_detail_agg(recorded_at, geom, accuracy_m, speed_mps, source)
+                                       FROM (SELECT * FROM drive ORDER BY md5(recorded_at::text)) x)) u) = (SELECT count(*) FROM drive) AS one_row_per_fix,
+       (SELECT u.cum_m FROM unnest((SELECT fieldops.mileage_detail_agg(recorded_at, geom, accuracy_m, speed_mps, source)
+                                       FROM (SELECT * FROM drive ORDER BY md5(recorded_at::text)) x)) u ORDER BY u.seq DESC LIMIT 1)
+       = (SELECT (fieldops.mileage_agg(recorded_at, geom, accuracy_m, speed_mps, source)).distance_m FROM drive) AS ends_at_distance;
 SELECT ST_GeometryType(c), ST_SRID(c), ST_NPoints(c) < ST_NPoints(line) AS fewer_points, ST_Zmflag(c) = 1 AS has_m
   FROM track, fieldops.clean_track(line) c;
 -- bad tracks

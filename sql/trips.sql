@@ -121,6 +121,25 @@ SELECT seq, kind, (mileage).drops - 'hold' - 'moved' - 'stationary' - 'first' AS
                       (:'day'::date + 1 + time '00:00') AT TIME ZONE 'Asia/Shanghai')
  WHERE (mileage).drops - 'hold' - 'moved' - 'stationary' - 'first' <> '{}'
  ORDER BY seq;
+-- fix by fix: what the filter did with each and why; the running total
+-- ends at the day's distance and the statuses are the drops
+SELECT status, reason, count(*) AS fixes, round(sum(step_m)::numeric / 1000, 1) AS km
+  FROM fieldops.mileage_detail(:acme, :zhao, (:'day'::date + time '00:00') AT TIME ZONE 'Asia/Shanghai',
+                               (:'day'::date + 1 + time '00:00') AT TIME ZONE 'Asia/Shanghai')
+ GROUP BY 1, 2 ORDER BY 1;
+WITH d AS (
+    SELECT * FROM fieldops.mileage_detail(:acme, :zhao, (:'day'::date + time '00:00') AT TIME ZONE 'Asia/Shanghai',
+                                          (:'day'::date + 1 + time '00:00') AT TIME ZONE 'Asia/Shanghai')),
+m AS (
+    SELECT fieldops.mileage_agg(f.recorded_at, f.geom, f.accuracy_m, f.speed_mps, f.provider) AS m
+      FROM fieldops.fix f WHERE f.tenant_id = :acme AND f.worker_id = :zhao)
+SELECT (SELECT cum_m FROM d ORDER BY seq DESC LIMIT 1) = (m.m).distance_m AS ends_at_distance,
+       (SELECT bool_and(a.recorded_at <= b.recorded_at AND b.cum_m >= a.cum_m) FROM d a JOIN d b ON b.seq = a.seq + 1) AS in_time_order,
+       (SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM d GROUP BY 1) x)
+       = (SELECT jsonb_object_agg(key, (value ->> 'count')::bigint) FROM jsonb_each((m.m).drops)) AS statuses_are_the_drops
+  FROM m;
+SELECT * FROM fieldops.mileage_detail(:acme, :zhao, '2026-11-02', '2026-11-01');
+
 -- tenant settings change the split: with 15 km minimum trips, the short
 -- drives are part of stops
 RESET ROLE;

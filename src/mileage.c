@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(fieldops_mileage_transfn);
 PG_FUNCTION_INFO_V1(fieldops_mileage_finalfn);
 PG_FUNCTION_INFO_V1(fieldops_mileage_track);
 PG_FUNCTION_INFO_V1(fieldops_mileage_detail_track);
+PG_FUNCTION_INFO_V1(fieldops_mileage_detail_finalfn);
 PG_FUNCTION_INFO_V1(fieldops_clean_track);
 PG_FUNCTION_INFO_V1(fieldops_mileage_params);
 
@@ -645,6 +646,32 @@ track_fixes(FunctionCallInfo fcinfo, Datum geom, int64 *n_out)
 	return fixes;
 }
 
+/* the columns of fieldops.mileage_fix */
+#define DETAIL_COLS 8
+
+/*
+ * One fieldops.mileage_fix row: the fix (in time order), its status and
+ * the reason in words, the metres it added and the running total (in
+ * millimetres, so the total ends exactly at distance_m), its position.
+ */
+static void
+detail_values(int64 seq, const MileageFix *f, const MileageFixOut *o, Datum *values, bool *nulls)
+{
+	memset(nulls, 0, DETAIL_COLS * sizeof(bool));
+	values[0] = Int64GetDatum(seq);
+	values[1] = TimestampTzGetDatum(f->t_us);
+	if (f->t_us == PG_INT64_MAX)
+		nulls[1] = true;		/* a fix without a time */
+	values[2] = CStringGetTextDatum(mileage_status_names[o->status]);
+	values[3] = CStringGetTextDatum(mileage_status_reasons[o->status]);
+	values[4] = Float8GetDatum(um_to_m_mm(o->step_um));
+	values[5] = Float8GetDatum(um_to_m_mm(o->cum_um));
+	values[6] = Float8GetDatum(f->lon);
+	values[7] = Float8GetDatum(f->lat);
+	if (!isfinite(f->lon) || !isfinite(f->lat))
+		nulls[6] = nulls[7] = true;
+}
+
 /* fieldops.mileage(track geometry [, params jsonb]) */
 Datum
 fieldops_mileage_track(PG_FUNCTION_ARGS)
@@ -687,21 +714,61 @@ fieldops_mileage_detail_track(PG_FUNCTION_ARGS)
 	mileage_compute(fixes, n, &p, &r, det);
 	for (i = 0; i < n; i++)
 	{
-		Datum		values[7];
-		bool		nulls[7] = {0};
+		Datum		values[DETAIL_COLS];
+		bool		nulls[DETAIL_COLS];
 
-		values[0] = Int64GetDatum(i + 1);
-		values[1] = TimestampTzGetDatum(fixes[i].t_us);
-		values[2] = CStringGetTextDatum(mileage_status_names[det[i].status]);
-		values[3] = Float8GetDatum(um_to_m_mm(det[i].step_um));
-		values[4] = Float8GetDatum(um_to_m_mm(det[i].cum_um));
-		values[5] = Float8GetDatum(fixes[i].lon);
-		values[6] = Float8GetDatum(fixes[i].lat);
-		if (!isfinite(fixes[i].lon) || !isfinite(fixes[i].lat))
-			nulls[5] = nulls[6] = true;
+		detail_values(i + 1, &fixes[i], &det[i], values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * mileage_detail_agg(recorded_at, geom, accuracy_m, speed_mps, source
+ * [, params]) final function: the fixes in time order as an array of
+ * fieldops.mileage_fix, what the filter did with each and why.
+ */
+Datum
+fieldops_mileage_detail_finalfn(PG_FUNCTION_ARGS)
+{
+	MileageAgg *st = PG_ARGISNULL(0) ? NULL : (MileageAgg *) PG_GETARG_POINTER(0);
+	Oid			rowtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	MileageParams p;
+	MileageResult r;
+	MileageFixOut *det;
+	TupleDesc	desc;
+	Datum	   *items;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int64		i;
+
+	if (!OidIsValid(rowtype))
+		elog(ERROR, "mileage_detail_agg must return an array of fieldops.mileage_fix");
+	mileage_parse_params(st ? st->params : NULL, &p);
+	if (st == NULL || st->n == 0)
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(rowtype));
+	if (st->n > (int64) (MaxAllocSize / sizeof(Datum)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("mileage_detail_agg takes at most %d fixes, got " INT64_FORMAT,
+						(int) (MaxAllocSize / sizeof(Datum)), st->n),
+				 errhint("Ask for a shorter time range, or use mileage_agg for the totals.")));
+	desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(rowtype, -1));
+	det = palloc_extended(st->n * sizeof(MileageFixOut), MCXT_ALLOC_HUGE);
+	/* FINALFUNC_MODIFY = READ_WRITE: the fixes are sorted in place */
+	mileage_compute(st->fixes, st->n, &p, &r, det);
+	items = palloc(st->n * sizeof(Datum));
+	for (i = 0; i < st->n; i++)
+	{
+		Datum		values[DETAIL_COLS];
+		bool		nulls[DETAIL_COLS];
+
+		detail_values(i + 1, &st->fixes[i], &det[i], values, nulls);
+		items[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	}
+	get_typlenbyvalalign(rowtype, &typlen, &typbyval, &typalign);
+	PG_RETURN_ARRAYTYPE_P(construct_array(items, (int) st->n, rowtype, typlen, typbyval, typalign));
 }
 
 /* write a little-endian uint32 / double into EWKB */

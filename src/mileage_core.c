@@ -81,6 +81,24 @@ const char *const mileage_status_names[MST__COUNT] = {
 	"implausible", "gap_implausible"
 };
 
+/* what each status means, for people reading mileage_detail() */
+const char *const mileage_status_reasons[MST__COUNT] = {
+	"counted: moved beyond the hold radius",
+	"counted: straight chord over a gap in the data",
+	"first usable fix: the track starts here",
+	"new position after consistent fixes: the jump is not counted",
+	"within the hold radius of the last position: jitter, not counted",
+	"vehicle stopped: held by the stop lock",
+	"no valid time or coordinates",
+	"coordinates exactly (0, 0): a receiver default, not a position",
+	"time too far after the reference time (device clock)",
+	"same time as the fix before",
+	"Wi-Fi, cell or network position: never adds distance",
+	"reported accuracy worse than the cap",
+	"too far from the last plausible fix for the time elapsed",
+	"after a gap, too far for the time elapsed: not counted"
+};
+
 const char *const mileage_flag_names[MFL__COUNT] = {
 	"undersampled", "low_gps_share", "has_gaps", "no_data"
 };

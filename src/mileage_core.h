@@ -71,6 +71,7 @@ typedef enum MileageStatus
 } MileageStatus;
 
 extern const char *const mileage_status_names[MST__COUNT];
+extern const char *const mileage_status_reasons[MST__COUNT];
 
 /* the quality flags of a result */
 #define MFL_UNDERSAMPLED	0x01u	/* median interval too long for accuracy */

@@ -79,14 +79,53 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.mileage(geometry, jsonb) IS
 'Audited mileage of a LINESTRING M (or ZM) in SRID 4326 whose M is Unix epoch seconds (PostGIS''s trajectory convention); accuracy and speed unknown.';
 
-CREATE FUNCTION fieldops.mileage_detail(track geometry, params jsonb DEFAULT NULL,
-    OUT seq bigint, OUT recorded_at timestamptz, OUT status text, OUT step_m double precision,
-    OUT cum_m double precision, OUT lon double precision, OUT lat double precision)
-RETURNS SETOF record
+CREATE TYPE fieldops.mileage_fix AS (
+    seq          bigint,             -- position in time order
+    recorded_at  timestamptz,
+    status       text,               -- moved, gap, first, relocated, hold, stationary, invalid, zero, future,
+                                     -- duplicate, non_gnss, low_accuracy, implausible, gap_implausible
+    reason       text,               -- the status in words
+    step_m       double precision,   -- metres this fix added
+    cum_m        double precision,   -- running total, ending at distance_m
+    lon          double precision,
+    lat          double precision
+);
+COMMENT ON TYPE fieldops.mileage_fix IS
+'What the mileage filter did with one fix, and why.';
+
+CREATE FUNCTION fieldops.mileage_detail(track geometry, params jsonb DEFAULT NULL)
+RETURNS SETOF fieldops.mileage_fix
 AS 'MODULE_PATHNAME', 'fieldops_mileage_detail_track'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.mileage_detail(geometry, jsonb) IS
-'One row per point of a LINESTRING M track, in time order: what the filter did with it (status), the metres it added and the running total (ending at distance_m).';
+'One row per point of a LINESTRING M track, in time order: what the filter did with it (status and reason), the metres it added and the running total (ending at distance_m).';
+
+CREATE FUNCTION fieldops.mileage_detail_finalfn(internal)
+RETURNS fieldops.mileage_fix[]
+AS 'MODULE_PATHNAME', 'fieldops_mileage_detail_finalfn'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION fieldops.mileage_detail_finalfn(internal) IS
+'Internal: final function of mileage_detail_agg (sorts the fixes in place and runs the filter).';
+
+CREATE AGGREGATE fieldops.mileage_detail_agg(recorded_at timestamptz, geom geometry, accuracy_m real, speed_mps real, source text) (
+    SFUNC = fieldops.mileage_transfn,
+    STYPE = internal,
+    FINALFUNC = fieldops.mileage_detail_finalfn,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE fieldops.mileage_detail_agg(timestamptz, geometry, real, real, text) IS
+'mileage_agg fix by fix: an array of fieldops.mileage_fix in time order (unnest it).';
+
+CREATE AGGREGATE fieldops.mileage_detail_agg(recorded_at timestamptz, geom geometry, accuracy_m real, speed_mps real, source text, params jsonb) (
+    SFUNC = fieldops.mileage_transfn,
+    STYPE = internal,
+    FINALFUNC = fieldops.mileage_detail_finalfn,
+    FINALFUNC_MODIFY = READ_WRITE,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE fieldops.mileage_detail_agg(timestamptz, geometry, real, real, text, jsonb) IS
+'mileage_detail_agg with parameters (see fieldops.mileage_params()).';
 
 CREATE FUNCTION fieldops.clean_track(track geometry, params jsonb DEFAULT NULL)
 RETURNS geometry
@@ -113,6 +152,8 @@ GRANT EXECUTE ON FUNCTION
     fieldops.mileage_agg(timestamptz, geometry, real, real, text, jsonb),
     fieldops.mileage(geometry, jsonb),
     fieldops.mileage_detail(geometry, jsonb),
+    fieldops.mileage_detail_agg(timestamptz, geometry, real, real, text),
+    fieldops.mileage_detail_agg(timestamptz, geometry, real, real, text, jsonb),
     fieldops.clean_track(geometry, jsonb),
     fieldops.mileage_algo_version()
 TO fieldops_app, fieldops_analyst, fieldops_api;

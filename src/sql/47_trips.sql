@@ -117,6 +117,27 @@ $$;
 COMMENT ON FUNCTION fieldops.check_worker(bigint, bigint) IS
 'Internal: the worker row (active or not); 22004 for NULL, 23503 if the tenant has no such worker.';
 
+CREATE FUNCTION fieldops.check_track_range(p_tenant_id bigint, p_worker_id bigint, p_from timestamptz, p_to timestamptz)
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    PERFORM fieldops.check_worker(p_tenant_id, p_worker_id);
+    IF p_from IS NULL OR p_to IS NULL THEN
+        RAISE EXCEPTION 'p_from and p_to must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF NOT pg_catalog.isfinite(p_from) OR NOT pg_catalog.isfinite(p_to) OR p_to OPERATOR(pg_catalog.<=) p_from THEN
+        RAISE EXCEPTION 'p_to must be a finite time after p_from, got [%, %)', p_from, p_to USING ERRCODE = '22023';
+    END IF;
+    IF p_to OPERATOR(pg_catalog.-) p_from OPERATOR(pg_catalog.>) interval '31 days' THEN
+        RAISE EXCEPTION 'the range [p_from, p_to) must be at most 31 days, got %', p_to OPERATOR(pg_catalog.-) p_from
+            USING ERRCODE = '22023';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION fieldops.check_track_range(bigint, bigint, timestamptz, timestamptz) IS
+'Internal: the arguments of a worker''s track query (a worker of the tenant, a finite range of at most 31 days); raises 22004, 23503 or 22023.';
+
 CREATE FUNCTION fieldops.worker_segments(p_tenant_id bigint, p_worker_id bigint, p_from timestamptz, p_to timestamptz,
                                          p_mileage_params jsonb, p_trip_params jsonb)
 RETURNS SETOF fieldops.track_segment
@@ -142,17 +163,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 AS $$
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
-    PERFORM fieldops.check_worker(p_tenant_id, p_worker_id);
-    IF p_from IS NULL OR p_to IS NULL THEN
-        RAISE EXCEPTION 'p_from and p_to must not be null' USING ERRCODE = '22004';
-    END IF;
-    IF NOT pg_catalog.isfinite(p_from) OR NOT pg_catalog.isfinite(p_to) OR p_to OPERATOR(pg_catalog.<=) p_from THEN
-        RAISE EXCEPTION 'p_to must be a finite time after p_from, got [%, %)', p_from, p_to USING ERRCODE = '22023';
-    END IF;
-    IF p_to OPERATOR(pg_catalog.-) p_from OPERATOR(pg_catalog.>) interval '31 days' THEN
-        RAISE EXCEPTION 'the range [p_from, p_to) must be at most 31 days, got %', p_to OPERATOR(pg_catalog.-) p_from
-            USING ERRCODE = '22023';
-    END IF;
+    PERFORM fieldops.check_track_range(p_tenant_id, p_worker_id, p_from, p_to);
     RETURN QUERY
         SELECT s.seq, s.kind, s.started_at, s.ended_at, s.ended_at OPERATOR(pg_catalog.-) s.started_at,
                ST_SetSRID(ST_MakePoint(s.start_lon, s.start_lat), 4326),
@@ -165,6 +176,27 @@ END
 $$;
 COMMENT ON FUNCTION fieldops.trips(bigint, bigint, timestamptz, timestamptz) IS
 'A worker''s stored fixes in [p_from, p_to) (at most 31 days) split into trips, stops and gaps, each with its audited mileage, using the tenant''s trip settings.';
+
+CREATE FUNCTION fieldops.mileage_detail(p_tenant_id bigint, p_worker_id bigint, p_from timestamptz, p_to timestamptz)
+RETURNS SETOF fieldops.mileage_fix
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+AS $$
+BEGIN
+    PERFORM fieldops.require_tenant(p_tenant_id);
+    PERFORM fieldops.check_track_range(p_tenant_id, p_worker_id, p_from, p_to);
+    RETURN QUERY
+        SELECT d.*
+          FROM pg_catalog.unnest((
+                 SELECT fieldops.mileage_detail_agg(f.recorded_at, f.geom, f.accuracy_m, f.speed_mps, f.provider)
+                   FROM fieldops.fix f
+                  WHERE f.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                    AND f.worker_id OPERATOR(pg_catalog.=) p_worker_id
+                    AND f.recorded_at OPERATOR(pg_catalog.>=) p_from
+                    AND f.recorded_at OPERATOR(pg_catalog.<) p_to)) d;
+END
+$$;
+COMMENT ON FUNCTION fieldops.mileage_detail(bigint, bigint, timestamptz, timestamptz) IS
+'A worker''s stored fixes in [p_from, p_to) (at most 31 days), one row per fix in time order: what the mileage filter did with it and why, the metres it added and the running total.';
 
 --
 -- Vehicles and rates
@@ -592,6 +624,7 @@ TO fieldops_app, fieldops_analyst, fieldops_api;
 
 GRANT EXECUTE ON FUNCTION
     fieldops.trips(bigint, bigint, timestamptz, timestamptz),
+    fieldops.mileage_detail(bigint, bigint, timestamptz, timestamptz),
     fieldops.verify_vehicle_claim(bigint, bigint)
 TO fieldops_app, fieldops_analyst;
 
@@ -604,6 +637,7 @@ TO fieldops_app;
 GRANT EXECUTE ON FUNCTION
     fieldops.tenant_trip_params(bigint),
     fieldops.check_worker(bigint, bigint),
+    fieldops.check_track_range(bigint, bigint, timestamptz, timestamptz),
     fieldops.worker_segments(bigint, bigint, timestamptz, timestamptz, jsonb, jsonb),
     fieldops.claim_windows(bigint, fieldops.worker, date),
     fieldops.fix_digest(bigint, bigint, timestamptz, timestamptz)
