@@ -109,6 +109,13 @@ seg_emit(void *arg, const TripSegment *g)
 		o->items = o->items ? repalloc(o->items, o->cap * sizeof(Datum)) : palloc(o->cap * sizeof(Datum));
 	}
 	mileage_result(&g->tally, o->mp, &r);
+	/*
+	 * Sampling only matters where distance is measured: a silence or a
+	 * stop has no meaningful interval between fixes (a one-fix gap would
+	 * always look "undersampled").
+	 */
+	if (g->kind != TRIP_TRIP)
+		r.flags &= ~MFL_UNDERSAMPLED;
 	values[0] = Int32GetDatum(o->n + 1);
 	values[1] = CStringGetTextDatum(trip_kind_names[g->kind]);
 	values[2] = TimestampTzGetDatum(g->start_us);

@@ -34,7 +34,9 @@
  * filter booked if that was plausible.
  *
  * Segments are contiguous in time and every fix is tallied in exactly one
- * of them, so the tallies add up to the whole track's exactly.
+ * of them -- a dropped fix (Wi-Fi in a garage, an outlier) in the segment
+ * whose time it arrived in, the silence included -- so the tallies add up
+ * to the whole track's exactly.
  *
  * Copyright (c) 2026, fieldops developers
  *
@@ -213,6 +215,29 @@ end_open(TripState *s, int64_t t, double lat, double lon)
 	close_cur(s);
 }
 
+/*
+ * The dropped fixes since the last position report belong where the time
+ * they arrived in belongs: before the first position, to the first
+ * segment; in a trip, to the candidate stop (arrival or rest); in a stop
+ * being left, to the departure; else to the open segment.
+ */
+static void
+place_loose(TripState *s)
+{
+	MileageTally *to;
+
+	if (!s->have_pos)
+		to = &s->pending;
+	else if (s->cur.kind == TRIP_TRIP && s->have_cand)
+		to = s->have_rest ? &s->cand : &s->cand_arrive;
+	else if (s->cur.kind == TRIP_STOP && s->leaving)
+		to = &s->leave;
+	else
+		to = &s->cur.tally;
+	mileage_tally_merge(to, &s->loose);
+	memset(&s->loose, 0, sizeof(s->loose));
+}
+
 /* Feed the next fix and what the mileage core made of it */
 void
 trip_push(TripState *s, const MileageFix *f, const MileageFixOut *o)
@@ -227,15 +252,12 @@ trip_push(TripState *s, const MileageFix *f, const MileageFixOut *o)
 
 	if (!presence)
 	{
-		/* a dropped fix: tallied where the time it arrived in belongs */
-		if (!s->have_pos)
-			mileage_tally_add(&s->pending, f->t_us, o);
-		else if (s->cur.kind == TRIP_TRIP && s->have_cand)
-			mileage_tally_add(s->have_rest ? &s->cand : &s->cand_arrive, f->t_us, o);
-		else if (s->cur.kind == TRIP_STOP && s->leaving)
-			mileage_tally_add(&s->leave, f->t_us, o);
-		else
-			mileage_tally_add(&s->cur.tally, f->t_us, o);
+		/*
+		 * A dropped fix: kept aside until the next position report shows
+		 * whether the time it arrived in was a silence (then it is the
+		 * silence's) or part of the open segment.
+		 */
+		mileage_tally_add(&s->loose, f->t_us, o);
 		return;
 	}
 
@@ -259,6 +281,7 @@ trip_push(TripState *s, const MileageFix *f, const MileageFixOut *o)
 
 	if (!s->have_pos)
 	{
+		place_loose(s);
 		s->have_pos = true;
 		seg_open(&s->cur, TRIP_TRIP, f->t_us, lat, lon);
 		s->cur.tally = s->pending;
@@ -277,6 +300,8 @@ trip_push(TripState *s, const MileageFix *f, const MileageFixOut *o)
 		end_open(s, prev_t, prev_lat, prev_lon);
 		seg_open(&quiet, stayed ? TRIP_STOP : TRIP_GAP, prev_t, prev_lat, prev_lon);
 		seg_end(&quiet, f->t_us, lat, lon);
+		quiet.tally = s->loose;	/* what arrived during the silence */
+		memset(&s->loose, 0, sizeof(s->loose));
 		mileage_tally_add(&quiet.tally, f->t_us, o);
 		output(s, &quiet);
 		/* after a stop the vehicle is at rest; after a gap it is moving */
@@ -285,6 +310,7 @@ trip_push(TripState *s, const MileageFix *f, const MileageFixOut *o)
 		return;
 	}
 
+	place_loose(s);
 	if (s->cur.kind == TRIP_STOP)
 	{
 		d = geo_distance(s->cur.start_lat, s->cur.start_lon, lat, lon);
@@ -366,6 +392,7 @@ trip_push(TripState *s, const MileageFix *f, const MileageFixOut *o)
 void
 trip_finish(TripState *s)
 {
+	place_loose(s);
 	if (s->have_pos)
 	{
 		end_open(s, s->pos_t_us, s->pos_lat, s->pos_lon);

@@ -66,6 +66,7 @@ typedef struct TripState
 	TripEmit	emit;
 	void	   *emit_arg;
 	MileageTally pending;		/* fixes before the first position */
+	MileageTally loose;			/* dropped fixes since the last position report */
 	/* the vehicle's position (the filter's anchor) and its last report */
 	bool		have_pos;
 	double		pos_lat,

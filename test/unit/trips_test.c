@@ -357,6 +357,39 @@ test_dropped_fixes(void)
 	}
 }
 
+/*
+ * An underground car park: no GNSS for 20 minutes, only Wi-Fi fixes.  The
+ * silence is a stop, and the Wi-Fi fixes are the stop's, not the trip's
+ * before it.
+ */
+static void
+test_garage_wifi(void)
+{
+	static Day	d;
+	Out			o;
+	MileageResult r;
+	TripParams	tp;
+	int			i;
+
+	trip_params_default(&tp);
+	day_init(&d);
+	drive(&d, 300, 10, 90);
+	for (i = 0; i < 120; i++)
+	{
+		d.t += 10;
+		add_fix(&d, d.lat + 0.0003, d.lon, 40, NAN, MS_WIFI);
+	}
+	d.t += 10;
+	drive(&d, 300, 10, 270);
+	run(&d, &tp, &o, &r, "garage");
+	expect_kinds(&o, "tst", "garage (the silence is a stop)");
+	if (o.n == 3)
+	{
+		EQ_INT(o.seg[1].tally.status_n[MST_NON_GNSS], 120, "garage: the Wi-Fi fixes are the stop's");
+		EQ_INT(o.seg[0].tally.status_n[MST_NON_GNSS], 0, "garage: none of them is the trip's before");
+	}
+}
+
 static void
 test_parameters(void)
 {
@@ -458,6 +491,7 @@ main(void)
 	test_phone_off_driving();
 	test_phone_off_parked();
 	test_dropped_fixes();
+	test_garage_wifi();
 	test_parameters();
 	test_generated();
 	return unit_done();
