@@ -158,6 +158,10 @@ BEGIN
             -- From here until the commit no row can enter the default
             -- partition: a row of the day being moved would make the ATTACH
             -- fail.  Also serialises two callers (the second re-checks).
+            -- The parent first, in the mode ATTACH needs (it lets inserts
+            -- through): an INSERT locks the parent, then the partition it
+            -- routes to, and the other order could deadlock with it.
+            LOCK TABLE fieldops.fix IN SHARE UPDATE EXCLUSIVE MODE;
             LOCK TABLE fieldops.fix_default IN ACCESS EXCLUSIVE MODE;
             v_locked := true;
         END IF;
@@ -329,6 +333,8 @@ DECLARE
     v_future_after timestamptz;
     v_err text;
     v_bad integer;
+    v_try integer;
+    v_table text;
     -- the batch between statements, one entry per element of p_fixes in order
     a_err text[];
     a_status text[];
@@ -619,20 +625,36 @@ BEGIN
     -- cannot be schema-qualified).  A fix of the same device and instant that is already there
     -- (a retransmission, or a concurrent batch that committed first) is
     -- left alone and reported as a duplicate below.
-    WITH ins AS (
-        INSERT INTO fieldops.fix AS f (tenant_id, device_id, worker_id, recorded_at, geom, accuracy_m, altitude_m,
-                                       speed_mps, bearing_deg, provider, is_mock)
-        SELECT p_tenant_id, u.dev, u.worker, u.at, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.acc, u.alt,
-               u.spd, u.brg, u.prov, u.mock
-          FROM unnest(a_store, a_dev, a_worker, a_at, a_lon, a_lat, a_acc, a_alt, a_spd, a_brg, a_prov, a_mock)
-               WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, ord)
-         WHERE u.store
-         ORDER BY u.ord
-        ON CONFLICT DO NOTHING
-        RETURNING f.device_id, f.recorded_at, f.fix_id)
-    SELECT pg_catalog.array_agg(ins.device_id), pg_catalog.array_agg(ins.recorded_at), pg_catalog.array_agg(ins.fix_id)
-      INTO i_dev, i_at, i_id
-      FROM ins;
+    --
+    -- When the fix_partitions job attaches a day's partition while this
+    -- statement routes that day's rows into the default partition, the
+    -- default partition's new constraint rejects them (23514 on
+    -- fix_default).  Nothing was stored; the next statement sees the new
+    -- partition, so the INSERT is simply run again.
+    FOR v_try IN 1..3 LOOP
+        BEGIN
+            WITH ins AS (
+                INSERT INTO fieldops.fix AS f (tenant_id, device_id, worker_id, recorded_at, geom, accuracy_m, altitude_m,
+                                               speed_mps, bearing_deg, provider, is_mock)
+                SELECT p_tenant_id, u.dev, u.worker, u.at, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.acc, u.alt,
+                       u.spd, u.brg, u.prov, u.mock
+                  FROM unnest(a_store, a_dev, a_worker, a_at, a_lon, a_lat, a_acc, a_alt, a_spd, a_brg, a_prov, a_mock)
+                       WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, ord)
+                 WHERE u.store
+                 ORDER BY u.ord
+                ON CONFLICT DO NOTHING
+                RETURNING f.device_id, f.recorded_at, f.fix_id)
+            SELECT pg_catalog.array_agg(ins.device_id), pg_catalog.array_agg(ins.recorded_at), pg_catalog.array_agg(ins.fix_id)
+              INTO i_dev, i_at, i_id
+              FROM ins;
+            EXIT;
+        EXCEPTION WHEN check_violation THEN
+            GET STACKED DIAGNOSTICS v_table = TABLE_NAME;
+            IF v_table IS DISTINCT FROM 'fix_default' OR v_try OPERATOR(pg_catalog.=) 3 THEN
+                RAISE;
+            END IF;
+        END;
+    END LOOP;
 
     -- The fix of every element: the row just inserted, or (for a conflict)
     -- the row that was there first; a new statement, so it also sees a

@@ -12,14 +12,19 @@
 #     settings        shared_preload_libraries = 'fieldops',
 #                     fieldops.database = 'fieldops_demo', fieldops.naptime = 5
 #   creates the database fieldops_demo with the extension, generates the
-#   sample tenant (test/generators/sample_tenant.sql), runs the jobs, and
+#   sample tenant (test/generators/sample_tenant.sql), runs the jobs,
+#   generates last week's working day of four of its workers (location
+#   fixes from test/bench/drivegen through fieldops.ingest_fixes(), their
+#   vehicles and vehicle claims: test/generators/sample_fixes.sh), and
 #   prints test/demo/report.sql.  Run again, it finds the server (starting
-#   it if it was stopped) and the tenant, and prints the report again.
+#   it if it was stopped), the tenant and its fixes, and prints the report
+#   again.
 # stop: stop the server; the data directory stays (rm -rf it to reset).
 # status: say whether the server runs and how to connect.
 #
 # FIELDOPS_DEMO_SEED, FIELDOPS_DEMO_WORKERS, FIELDOPS_DEMO_CUSTOMERS change
-# the generated tenant (defaults 0.42, 48, 3000) when it is first created.
+# the generated tenant (defaults 0.42, 48, 3000) when it is first created;
+# FIELDOPS_DEMO_FIX_SEED (default 2026) the drives of the working days.
 # The packaged Debian cluster is never used or touched.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -30,6 +35,7 @@ DEMO_TENANT='沪上优选快消 (demo)'
 SEED=${FIELDOPS_DEMO_SEED:-0.42}
 WORKERS=${FIELDOPS_DEMO_WORKERS:-48}
 CUSTOMERS=${FIELDOPS_DEMO_CUSTOMERS:-3000}
+FIX_SEED=${FIELDOPS_DEMO_FIX_SEED:-2026}
 STARTED=$SECONDS
 
 # Where the demo lives.  The same answer for start and stop: .demo/ in the
@@ -128,8 +134,9 @@ EOF
     if [ -z "$(dpsql -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'")" ]; then
         dpsql -d postgres -c "CREATE DATABASE $DEMO_DB" || die "createdb failed"
     fi
-    dpsql -d "$DEMO_DB" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS fieldops CASCADE" \
-        || die "CREATE EXTENSION fieldops failed"
+    # (an older demo database is updated to the installed build's version)
+    dpsql -d "$DEMO_DB" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS fieldops CASCADE; ALTER EXTENSION fieldops UPDATE" \
+        || die "CREATE EXTENSION fieldops (or ALTER EXTENSION fieldops UPDATE) failed"
     dpsql -d "$DEMO_DB" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'fieldops'" \
         | sed 's/^/   fieldops version /'
 
@@ -153,6 +160,29 @@ CALL fieldops.run_due_jobs();
 EOF
     else
         say "tenant $TENANT ('$DEMO_TENANT') exists already: not generating it again (rm -rf $DEMO_DIR to start afresh)"
+    fi
+
+    # last week's working days of a few workers: fixes, vehicles, claims
+    if [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.fix WHERE tenant_id = $TENANT")" = 0 ]; then
+        say "generating last week's sample working days (test/generators/sample_fixes.sh, drivegen seed $FIX_SEED)"
+        local t1=$SECONDS
+        make -s PG_CONFIG="$PG_CONFIG" test/bench/bin/drivegen || die "building test/bench/bin/drivegen failed"
+        bash test/generators/sample_fixes.sh --seed "$FIX_SEED" | dpsql -d "$DEMO_DB" >/dev/null \
+            || die "loading the drives (test/generators/sample_fixes.sh) failed"
+        dpsql -d "$DEMO_DB" -v tenant="$TENANT" <<'EOF' || die "generating the sample working days failed"
+\pset footer off
+\pset linestyle unicode
+\pset border 1
+\echo '   fieldops.ingest_fixes(), per worker: off_duty = recorded outside working hours, so not stored (privacy)'
+SELECT story, worker, phone, day, sent, off_duty, duplicate, stored, other AS rejected
+  FROM fieldops_sample.generate_fixes(:tenant);
+\echo '   vehicle rates, the workers'' vehicles and fieldops.vehicle_claim() for the day'
+SELECT story, worker, vehicle, stated_km, measured_km, amount, currency, flags
+  FROM fieldops_sample.build_vehicle_claims(:tenant);
+EOF
+        echo "   sample working days generated in $((SECONDS - t1)) s"
+    else
+        say "the tenant has location fixes already: not generating the sample working days again"
     fi
 
     say "job runs"

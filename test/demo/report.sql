@@ -8,6 +8,10 @@
 -- so that fieldops.is_working_time() can be called.  Every query filters on
 -- the tenant itself as well, so the report is the same for a superuser (who
 -- bypasses row-level security) and for a role granted the tenant.
+-- Section 9 (vehicle mileage) shows the latest day with vehicle claims; when
+-- the sample generator made it (test/generators/sample_fixes.sh) and the
+-- session may read fieldops_sample.mileage_worker, it adds what ingest said
+-- and the true distances of the synthetic drives.
 --
 \set QUIET on
 \set ON_ERROR_STOP on
@@ -346,6 +350,190 @@ SELECT s.job_name, s.scope, s.schedule, s.enabled, s.next_run_at::timestamp(0) A
          WHERE j.job_name = s.job_name) AS runs
   FROM fieldops.job_status s
  ORDER BY s.job_name;
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 9. Vehicle mileage: the sample working days (module 5) ──────────────────'
+-- The latest day with vehicle claims, and (when test/generators/sample_fixes.sh
+-- made it) what the sample generator knows: ingest's answers and drivegen's
+-- true distances.  Without the sample schema those columns stay empty.
+SELECT to_regclass('fieldops.vehicle_claim') IS NOT NULL AS have_mileage \gset
+\if :have_mileage
+SELECT max(c.day) AS mileage_day, count(*) > 0 AS have_claims,
+       to_char(max(c.day), 'Dy YYYY-MM-DD') || ' (' || :'tenant_tz' || '),' AS mileage_day_head
+  FROM fieldops.vehicle_claim c WHERE c.tenant_id = :tenant \gset
+\else
+\set have_claims false
+\endif
+SELECT COALESCE((SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'fieldops_sample' AND c.relname = 'mileage_worker'), false) AS have_sample \gset
+\if :have_sample
+\set sample 'fieldops_sample.mileage_worker'
+\else
+\set sample '(SELECT * FROM (VALUES (NULL::bigint, NULL::bigint, NULL::int, NULL::text, NULL::float8, NULL::int, NULL::int, NULL::int, NULL::int, NULL::numeric, NULL::numeric, NULL::numeric)) AS v(tenant_id, worker_id, story, label, sample_s, sent, stored, duplicate, off_duty, true_km, silent_true_km, tunnel_km) WHERE false)'
+\endif
+\if :have_claims
+\echo '  ' :mileage_day_head 'the latest day with vehicle claims.  off duty, dup, stored: what'
+\echo '   fieldops.ingest_fixes() answered for the fixes the phone sent (off duty = recorded outside working hours:'
+\echo '   not stored, the privacy rule).  Each working range is measured on its own (the lunch break is not bridged)'
+\echo '   and the ranges are added up.  raw = naive ST_Length of the stored fixes in time order; audited ='
+\echo '   fieldops.mileage_agg(); true = the true path of the synthetic drives (drivegen) inside working hours.'
+WITH c AS (
+    SELECT c.* FROM fieldops.vehicle_claim c WHERE c.tenant_id = :tenant AND c.day = :'mileage_day'
+), win AS (
+    SELECT c.worker_id, (w ->> 'from')::timestamptz AS from_at, (w ->> 'to')::timestamptz AS to_at
+      FROM c CROSS JOIN LATERAL jsonb_array_elements(c.evidence -> 'windows') AS w
+), per AS (
+    SELECT win.worker_id,
+           sum(x.raw_m) AS raw_m, sum((x.m).distance_m) AS audited_m, sum(x.n) AS n
+      FROM win
+     CROSS JOIN LATERAL (
+           SELECT ST_Length(ST_MakeLine(f.geom ORDER BY f.recorded_at)::geography) AS raw_m,
+                  fieldops.mileage_agg(f.recorded_at, f.geom, f.accuracy_m, f.speed_mps, f.provider) AS m,
+                  count(*) AS n
+             FROM fieldops.fix f
+            WHERE f.tenant_id = :tenant AND f.worker_id = win.worker_id
+              AND f.recorded_at >= win.from_at AND f.recorded_at < win.to_at) x
+     GROUP BY win.worker_id
+)
+SELECT w.name AS worker, COALESCE(s.label || ' · ' || s.sample_s || ' s', w.title) AS "the day",
+       s.off_duty AS "off duty", s.duplicate AS dup, per.n AS stored,
+       round(per.raw_m::numeric / 1000, 1) AS "raw km", round(per.audited_m::numeric / 1000, 2) AS audited,
+       round((per.raw_m / nullif(per.audited_m, 0))::numeric, 1) AS "raw÷aud",
+       round(s.true_km, 2) AS "true km",
+       to_char(100 * (per.audited_m / 1000 - s.true_km::float8) / nullif(s.true_km::float8, 0), 'FMSG990.0') || ' %' AS "vs true"
+  FROM c
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.worker_id
+  LEFT JOIN per ON per.worker_id = c.worker_id
+  LEFT JOIN :sample s ON s.tenant_id = c.tenant_id AND s.worker_id = c.worker_id
+ ORDER BY s.story, w.worker_id;
+
+\if :have_sample
+\pset format unaligned
+\pset tuples_only on
+SELECT '   ' || w.name || ': ' || concat_ws('; ',
+           CASE WHEN s.silent_true_km > 0 THEN round(s.silent_true_km, 2) || ' km driven while the phone was silent (counted: the chord, '
+                                               || round(c.gap_km, 2) || ' km)' END,
+           CASE WHEN s.tunnel_km > 0 THEN round(s.tunnel_km, 2) || ' km in tunnels' END)
+  FROM fieldops_sample.mileage_worker s
+  JOIN fieldops.worker w ON w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id
+  LEFT JOIN fieldops.vehicle_claim c ON c.tenant_id = s.tenant_id AND c.worker_id = s.worker_id AND c.day = s.day
+ WHERE s.tenant_id = :tenant AND s.day = :'mileage_day' AND (s.silent_true_km > 0 OR s.tunnel_km > 0)
+ ORDER BY s.story;
+\pset format aligned
+\pset tuples_only off
+\endif
+\echo
+\echo '   What the filter did with the fixes: count · raw km of the steps leading to them (they add up to raw km)'
+WITH c AS (
+    SELECT c.* FROM fieldops.vehicle_claim c WHERE c.tenant_id = :tenant AND c.day = :'mileage_day'
+), win AS (
+    SELECT c.worker_id, (w ->> 'from')::timestamptz AS from_at, (w ->> 'to')::timestamptz AS to_at
+      FROM c CROSS JOIN LATERAL jsonb_array_elements(c.evidence -> 'windows') AS w
+), drops AS (
+    SELECT win.worker_id, d.key AS status, sum((d.value ->> 'count')::bigint) AS n,
+           sum((d.value ->> 'raw_m')::numeric) AS raw_m
+      FROM win
+     CROSS JOIN LATERAL (
+           SELECT fieldops.mileage_agg(f.recorded_at, f.geom, f.accuracy_m, f.speed_mps, f.provider) AS m
+             FROM fieldops.fix f
+            WHERE f.tenant_id = :tenant AND f.worker_id = win.worker_id
+              AND f.recorded_at >= win.from_at AND f.recorded_at < win.to_at) x
+     CROSS JOIN LATERAL jsonb_each((x.m).drops) AS d
+     GROUP BY win.worker_id, d.key
+), reasons (ord, status, meaning) AS (VALUES
+    (1, 'moved', 'kept: the step counts'),
+    (2, 'gap', 'after a gap: the chord counts'),
+    (3, 'first', 'first usable fix'),
+    (4, 'relocated', 'consistent jump accepted, no distance'),
+    (5, 'hold', 'jitter inside the hold radius'),
+    (6, 'stationary', 'held by the stop lock'),
+    (7, 'invalid', 'bad time or position'),
+    (8, 'zero', 'exactly (0, 0)'),
+    (9, 'future', 'too far in the future'),
+    (10, 'duplicate', 'same time as the fix before'),
+    (11, 'non_gnss', 'Wi-Fi, cell: never add distance'),
+    (12, 'low_accuracy', 'accuracy above the cap'),
+    (13, 'implausible', 'fails the speed gate (outliers)'),
+    (14, 'gap_implausible', 'too far for the time after a gap')
+)
+SELECT rpad(COALESCE(r.status, d.status), 12) || ' ' || COALESCE(r.meaning, '') AS "reason",
+       w.name AS worker,
+       lpad(d.n::text, 5) || ' · ' || lpad(to_char(d.raw_m / 1000, 'FM99990.0'), 5) AS cell,
+       s.story, w.worker_id
+  FROM drops d
+  JOIN fieldops.worker w ON w.tenant_id = :tenant AND w.worker_id = d.worker_id
+  LEFT JOIN reasons r ON r.status = d.status
+  LEFT JOIN :sample s ON s.tenant_id = :tenant AND s.worker_id = d.worker_id
+ ORDER BY COALESCE(r.ord, 99), d.status, s.story, w.worker_id
+\crosstabview reason worker cell
+
+\echo
+\echo '   Trips, stops and gaps (fieldops.trips() per working range; km = audited distance of the segment)'
+WITH c AS (
+    SELECT c.* FROM fieldops.vehicle_claim c WHERE c.tenant_id = :tenant AND c.day = :'mileage_day'
+), pick AS (
+    -- the expressway and the car-park days when the sample made them, else the first two claims
+    SELECT c.worker_id, c.evidence,
+           row_number() OVER (ORDER BY s.story IN (2, 3) DESC, s.story, c.worker_id) AS ord
+      FROM c LEFT JOIN :sample s ON s.tenant_id = c.tenant_id AND s.worker_id = c.worker_id
+)
+SELECT CASE WHEN (win ->> 'range_no')::int = 1 AND t.seq = 1 THEN w.name ELSE '' END AS worker,
+       (win ->> 'range_no')::int AS range, t.seq AS "#", t.kind,
+       to_char(t.started_at AT TIME ZONE :'tenant_tz', 'HH24:MI:SS') || '–'
+           || to_char(t.ended_at AT TIME ZONE :'tenant_tz', 'HH24:MI:SS') AS "local time",
+       round(extract(epoch FROM t.duration) / 60) AS min,
+       round(t.distance_m::numeric / 1000, 2) AS km,
+       (t.mileage).n_used || ' / ' || (t.mileage).n_fixes AS "used / fixes",
+       array_to_string((t.mileage).flags, ', ') AS flags
+  FROM pick p
+  JOIN fieldops.worker w ON w.tenant_id = :tenant AND w.worker_id = p.worker_id
+ CROSS JOIN LATERAL jsonb_array_elements(p.evidence -> 'windows') AS win
+ CROSS JOIN LATERAL fieldops.trips(:tenant, p.worker_id, (win ->> 'from')::timestamptz, (win ->> 'to')::timestamptz) t
+ WHERE p.ord <= 2
+ ORDER BY p.ord, range, t.seq;
+
+\echo
+\echo '   Vehicle claims (fieldops.vehicle_claim(): the trips and gaps inside working hours; stated = the worker''s'
+\echo '   figure; payable = measured, or stated when lower; tolerance = the tenant''s claim_tolerance_pct / _m)'
+SELECT '   rates in effect: ' || string_agg(r.vehicle_type || ' ' || to_char(r.rate_per_km, 'FM990.00') || ' ' || r.currency
+                                         || '/km (from ' || r.valid_from || ')', ', ' ORDER BY r.vehicle_type) AS rates
+  FROM (SELECT DISTINCT ON (x.vehicle_type) x.*
+          FROM fieldops.vehicle_rate x
+         WHERE x.tenant_id = :tenant AND x.valid_from <= :'mileage_day'
+         ORDER BY x.vehicle_type, x.valid_from DESC) r \gset
+\echo :rates
+SELECT w.name AS worker, c.vehicle_type || ' ' || c.plate AS vehicle,
+       c.measured_km AS measured, c.claimed_km AS stated, c.difference_km AS diff, c.tolerance_km AS tol,
+       c.payable_km AS payable, lpad(to_char(c.amount, 'FM9999990.00'), 7) || ' ' || c.currency AS amount,
+       array_to_string(c.flags, ', ') AS flags
+  FROM fieldops.vehicle_claim c
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.worker_id
+  LEFT JOIN :sample s ON s.tenant_id = c.tenant_id AND s.worker_id = c.worker_id
+ WHERE c.tenant_id = :tenant AND c.day = :'mileage_day'
+ ORDER BY s.story, w.worker_id;
+
+\echo
+\echo '   An auditor recomputes each claim from the stored fixes with the parameters in its evidence'
+\echo '   (fieldops.verify_vehicle_claim())'
+SELECT w.name AS worker, c.claim_id AS claim, c.revision AS rev,
+       v.stored_km AS "measured (claim)", v.recomputed_km AS recomputed,
+       CASE WHEN v.reproduced THEN 'yes' ELSE 'NO' END AS reproduced,
+       CASE WHEN v.fixes_unchanged THEN 'yes' ELSE 'NO' END AS "fixes unchanged",
+       v.details ->> 'algo_version_then' AS algorithm
+  FROM fieldops.vehicle_claim c
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.worker_id
+  LEFT JOIN :sample s ON s.tenant_id = c.tenant_id AND s.worker_id = c.worker_id
+ CROSS JOIN LATERAL fieldops.verify_vehicle_claim(:tenant, c.claim_id) v
+ WHERE c.tenant_id = :tenant AND c.day = :'mileage_day'
+ ORDER BY s.story, w.worker_id;
+\elif :have_mileage
+\echo '   (no vehicle claims yet: make demo generates sample working days with test/generators/sample_fixes.sh)'
+\else
+\echo '   (this version of fieldops has no mileage module: ALTER EXTENSION fieldops UPDATE)'
+
+\endif
 
 \pset footer on
 RESET client_min_messages;

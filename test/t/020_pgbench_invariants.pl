@@ -1,10 +1,11 @@
 # Copyright (c) 2026, fieldops developers
 #
 # Invariants under a concurrent workload.  pgbench runs 6 clients, each
-# running 400 transactions drawn from custom scripts that collide on
+# running 550 transactions drawn from custom scripts that collide on
 # purpose, while the launcher (fieldops.naptime = 1) also runs jobs:
 #
-#   register   register_device() of 15 device_uids to 12 workers (rebinds)
+#   register   register_device() of 15 device_uids to 12 workers (rebinds);
+#              the devices are bound before the run, so ingest knows them all
 #   sync       a mobile sync: register_device() and upsert_customer() in one
 #              explicit transaction
 #   worker     upsert_worker() of 16 external_refs (4 new ones collide),
@@ -18,15 +19,41 @@
 #   tz         flips the tenant's time zone between UTC-11 and UTC+14, so
 #              that a scheduled leaving day comes and apply_departures
 #              applies departures while the other scripts run
+#   ingest     ingest_fixes() of a batch of 5-20 fixes of random devices
+#              among the 15, recorded at instants of the last 2 seconds on a
+#              250 ms grid (so batches overlap: retransmissions and
+#              duplicates, in and across batches, and fixes that arrive after
+#              their device was rebound), as epoch milliseconds or ISO 8601;
+#              every device drives the same road in convoy (the position is a
+#              function of the instant), so a worker's track is one drive
+#              whichever devices reported it.  Half the batches take the
+#              default (an invalid element fails the call), half pass
+#              {"on_error": "skip"} (it comes back as rejected)
+#   claim      vehicle_claim() of one of the 12 workers (all with a car, at a
+#              rate) for yesterday, today or tomorrow in UTC-11 (today or
+#              tomorrow is the day of the fixes arriving, depending on the
+#              time zone; tomorrow is refused while it is in the future), so
+#              claims are rebuilt while fixes arrive
+#
+# The tenant works every hour of every day, so a fix is off duty only on or
+# after its worker's leaving day; trips need only 20 m and 2 s.
 #
 # Each API call goes through a PL/pgSQL wrapper (schema bench) that catches
 # the errors the API documents for these inputs (55000 "has left", 22023
-# manager cycle) and records every failure in bench.calls: expected ones as
+# manager cycle, 22023 device not bound at recorded_at, 22023 claim day in
+# the future) and records every failure in bench.calls: expected ones as
 # refusals, deadlocks (reported with note(), not asserted: the isolation
-# specs leave_rebind_deadlock and leave_chain_deadlock pin them down) and
-# anything else as an unexpected error, which fails the test.  So no client
-# aborts, and every failure is visible afterwards.  A trigger on
-# fieldops.outbox (test instrumentation) logs every change of published_at.
+# specs leave_rebind_deadlock and leave_chain_deadlock pin them down; those
+# of ingest_fixes(), seen against departures, which update a leaver's
+# devices in no particular order while ingest locks them in device_id
+# order, no spec pins down yet) and anything else as an unexpected error,
+# which fails the test; so does a fix that ingest_fixes() rejects (with
+# "skip") for any other reason than its device being bound to nobody.  So no
+# client aborts, and every failure is visible afterwards.  What
+# ingest_fixes() reported for each element and what vehicle_claim() returned
+# are kept (bench.ingested, bench.claims).  Triggers on fieldops.outbox and
+# fieldops.device (test instrumentation) log every change of published_at
+# and of last_seen_at.
 #
 # Then the invariants are checked, each as a count of violations that must
 # be 0, and the workload is checked to have really done what it is meant to
@@ -83,6 +110,15 @@ CREATE TABLE bench.publish_log (tenant_id bigint NOT NULL, event_id bigint NOT N
 -- every execution of the cheap job's body
 CREATE TABLE bench.ticks (tick_id bigserial PRIMARY KEY, pid integer NOT NULL, seen_next_run_at timestamptz,
                           started_at timestamptz NOT NULL, finished_at timestamptz);
+-- what ingest_fixes() reported for each element of a batch that went through
+CREATE TABLE bench.ingested (device_uid text NOT NULL, recorded_at timestamptz NOT NULL, status text NOT NULL,
+                             fix_id bigint, reason text);
+-- every change of device.last_seen_at, seen by a trigger (test instrumentation),
+-- and whether ingest_fixes() made it (else register_device() did)
+CREATE TABLE bench.seen_log (tenant_id bigint NOT NULL, device_id bigint NOT NULL, old_seen timestamptz,
+                             new_seen timestamptz, by_ingest boolean NOT NULL);
+-- every vehicle claim build: the row vehicle_claim() returned
+CREATE TABLE bench.claims (claim_id bigint NOT NULL, revision integer NOT NULL, measured_km numeric NOT NULL);
 
 CREATE FUNCTION bench.log_publish() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog AS $$
@@ -92,6 +128,17 @@ BEGIN
 END $$;
 CREATE TRIGGER bench_log_publish AFTER UPDATE OF published_at ON fieldops.outbox
     FOR EACH ROW EXECUTE FUNCTION bench.log_publish();
+
+CREATE FUNCTION bench.log_seen() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog AS $$
+BEGIN
+    INSERT INTO bench.seen_log
+    VALUES (NEW.tenant_id, NEW.device_id, OLD.last_seen_at, NEW.last_seen_at,
+            coalesce(current_setting('bench.caller', true), '') = 'ingest');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_log_seen AFTER UPDATE OF last_seen_at ON fieldops.device
+    FOR EACH ROW WHEN (OLD.last_seen_at IS DISTINCT FROM NEW.last_seen_at) EXECUTE FUNCTION bench.log_seen();
 
 CREATE FUNCTION bench.wid(p_t bigint, p_n integer) RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT worker_id FROM fieldops.worker WHERE tenant_id = p_t AND external_ref = 'W-' || p_n
@@ -261,6 +308,93 @@ BEGIN
     RETURN v;
 END $$;
 
+-- one element of a batch: device p_dev at instant p_at, driving east at
+-- 20 m/s on the same road as every other device (the position depends on
+-- the instant only); recorded_at as epoch milliseconds or ISO 8601 in UTC
+CREATE FUNCTION bench.fix(p_dev integer, p_at timestamptz, p_iso boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'device_uid', 'DEV-' || lpad(p_dev::text, 6, '0'),
+        'recorded_at', CASE WHEN p_iso THEN to_jsonb(to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                            ELSE to_jsonb((extract(epoch FROM p_at) * 1000)::bigint) END,
+        'lat', 39.9, 'lon', round(100 + (extract(epoch FROM p_at) % 86400) * 20 / 85400.0, 7),
+        'provider', 'gps', 'accuracy_m', 5, 'speed_mps', 20, 'bearing_deg', 90)
+$$;
+
+-- a batch of p_n fixes of random devices at random instants of the last 2
+-- seconds on a 250 ms grid (never in the future); the results are kept in
+-- bench.ingested.  With p_skip, an element rejected for any other reason
+-- than its device being bound to nobody at recorded_at (the refusal the
+-- workload provokes: workers leave) counts as an unexpected error.
+CREATE FUNCTION bench.ingest(p_t bigint, p_n integer, p_skip boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_grid timestamptz := to_timestamp(floor(extract(epoch FROM clock_timestamp()) * 4) / 4);
+    a_dev integer[];
+    a_at timestamptz[];
+    v_fixes jsonb;
+    v_bad text;
+    d text;
+    c text;
+BEGIN
+    PERFORM fieldops.set_tenant(p_t);
+    PERFORM set_config('bench.caller', 'ingest', true);
+    SELECT array_agg(1 + floor(random() * 15)::integer), array_agg(v_grid - floor(random() * 8) * interval '250 ms')
+      INTO a_dev, a_at FROM generate_series(1, p_n);
+    SELECT jsonb_agg(bench.fix(a_dev[i], a_at[i], random() < 0.5) ORDER BY i) INTO v_fixes
+      FROM generate_subscripts(a_dev, 1) i;
+    BEGIN
+        WITH kept AS (
+            INSERT INTO bench.ingested (device_uid, recorded_at, status, fix_id, reason)
+            SELECT 'DEV-' || lpad(a_dev[r.idx + 1]::text, 6, '0'), a_at[r.idx + 1], r.status, r.fix_id, r.reason
+              FROM fieldops.ingest_fixes(p_t, v_fixes, CASE WHEN p_skip THEN '{"on_error": "skip"}' ELSE '{}' END::jsonb) r
+            RETURNING status, reason)
+        SELECT string_agg(DISTINCT kept.status || ': ' || coalesce(kept.reason, ''), E'\n') INTO v_bad
+          FROM kept
+         WHERE kept.status NOT IN ('stored', 'duplicate', 'off_duty', 'rejected')
+            OR (kept.status = 'rejected' AND kept.reason NOT LIKE '%was not bound to a worker at recorded_at%');
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, c = PG_EXCEPTION_CONTEXT;
+        RETURN bench.failed('ingest', SQLSTATE, SQLERRM,
+                            NOT p_skip AND SQLSTATE = '22023' AND SQLERRM LIKE '%was not bound to a worker at recorded_at%',
+                            d, c);
+    END;
+    IF v_bad IS NOT NULL THEN
+        RETURN bench.failed('ingest', 'status', 'unexpected statuses', false, v_bad);
+    END IF;
+    INSERT INTO bench.calls (script, outcome) VALUES ('ingest', CASE WHEN p_skip THEN 'ok (skip)' ELSE 'ok' END);
+    RETURN 'ok';
+END $$;
+
+-- p_day: days after today in UTC-11 (when the tenant is in UTC-11, day 1
+-- is in the future: refused); p_claimed: tenths of a km, 0 for none
+CREATE FUNCTION bench.claim(p_t bigint, p_w integer, p_day integer, p_claimed integer) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r fieldops.vehicle_claim;
+    d text;
+    c text;
+BEGIN
+    PERFORM fieldops.set_tenant(p_t);
+    BEGIN
+        r := fieldops.vehicle_claim(p_t, bench.wid(p_t, p_w), (now() AT TIME ZONE 'Pacific/Pago_Pago')::date + p_day,
+                                    nullif(p_claimed, 0) / 10.0);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, c = PG_EXCEPTION_CONTEXT;
+        RETURN bench.failed('claim', SQLSTATE, SQLERRM, SQLSTATE = '22023' AND SQLERRM LIKE '%is in the future%', d, c);
+    END;
+    INSERT INTO bench.claims VALUES (r.claim_id, r.revision, r.measured_km);
+    INSERT INTO bench.calls (script, outcome) VALUES ('claim', CASE WHEN r.revision = 1 THEN 'built' ELSE 'rebuilt' END);
+    RETURN 'ok';
+END $$;
+
+-- verify_vehicle_claim() of every claim (in the tenant)
+CREATE FUNCTION bench.verify(p_t bigint) RETURNS TABLE (claim_id bigint, reproduced boolean, fixes_unchanged boolean,
+                                                       stored_km numeric, recomputed_km numeric) LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM fieldops.set_tenant(p_t);
+    RETURN QUERY SELECT c.claim_id, v.reproduced, v.fixes_unchanged, v.stored_km, v.recomputed_km
+                   FROM fieldops.vehicle_claim c, fieldops.verify_vehicle_claim(c.tenant_id, c.claim_id) v
+                  WHERE c.tenant_id = p_t;
+END $$;
+
 -- the cheap job: remembers which due time (the job's next_run_at) it ran for
 CREATE FUNCTION bench.tick(p_args jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -280,9 +414,31 @@ SELECT fieldops.schedule_job('bench_tick', 'bench.tick', interval '1 second', 'g
 -- existed): make apply_departures due now, and every second from then on
 -- (the jobs script also makes it due before each run_due_jobs())
 SELECT fieldops.alter_job('apply_departures', p_schedule => interval '1 second', p_next_run_at => now());
+
+-- no daily partition of fieldops.fix yet: the first fixes go to the default
+-- partition, and the fix_partitions job (the launcher runs it during the
+-- workload) attaches today's partition while ingest_fixes() runs -- which
+-- ingest_fixes() survives by running its INSERT again (23514 on
+-- fix_default) and the job by locking the parent first
+-- the 15 devices, bound before the run (so ingest knows them all)
+SELECT fieldops.register_device(fieldops.current_tenant_id(), 'DEV-' || lpad(i::text, 6, '0'),
+                                bench.wid(fieldops.current_tenant_id(), 1 + (i - 1) % 12), 'android')
+  FROM generate_series(1, 15) i;
+-- every hour of every day is working time; short trips count
+SELECT fieldops.alter_tenant(fieldops.current_tenant_id(), p_settings => jsonb_build_object(
+    'work_schedule', (SELECT jsonb_object_agg(d, '["00:00-24:00"]'::jsonb)
+                        FROM unnest(ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) d),
+    'trip_min_distance_m', 20, 'trip_min_duration_s', 2));
+-- every worker has a car since a month ago, at a rate
+SELECT fieldops.set_vehicle_rate(fieldops.current_tenant_id(), 'car', (now() AT TIME ZONE 'Pacific/Pago_Pago')::date - 30, 0.8);
+SELECT fieldops.set_worker_vehicle(fieldops.current_tenant_id(), bench.wid(fieldops.current_tenant_id(), i),
+                                   (now() AT TIME ZONE 'Pacific/Pago_Pago')::date - 30, 'car', 'B-' || lpad(i::text, 5, '0'))
+  FROM generate_series(1, 12) i;
 EOSQL
 
 is( sql(q{SELECT count(*) FROM fieldops.worker}), '12', '12 workers to start with');
+is( sql(q{SELECT count(*) FROM fieldops.device_binding WHERE unbound_at IS NULL}),
+	'15', '15 devices bound to start with');
 
 # ---------------------------------------------------------------------------
 # the workload
@@ -326,18 +482,29 @@ CALL fieldops.run_due_jobs();
 },
 	'fieldops_tz@1' => q{
 SELECT bench.flip_tz(:tenant);
+},
+	'fieldops_ingest@5' => q{
+\set n random(5, 20)
+\set skip random(0, 1)
+SELECT bench.ingest(:tenant, :n, :skip = 1);
+},
+	'fieldops_claim@2' => q{
+\set w random(1, 12)
+\set day random(-1, 1)
+\set claimed random(0, 20)
+SELECT bench.claim(:tenant, :w, :day, :claimed);
 },);
 
 my $started = time;
 $node->pgbench(
-	"--no-vacuum --client=6 --jobs=2 --transactions=400 --define=tenant=$tid",
+	"--no-vacuum --client=6 --jobs=2 --transactions=550 --define=tenant=$tid",
 	0,
 	[
-		qr{number of transactions actually processed: 2400/2400},
+		qr{number of transactions actually processed: 3300/3300},
 		qr{number of failed transactions: 0 }
 	],
 	[qr{^(?:(?!aborted).)*$}s],
-	'pgbench: 6 clients x 400 transactions, no client aborted',
+	'pgbench: 6 clients x 550 transactions, no client aborted',
 	\%scripts,
 	'postgres');
 note('pgbench ran for ' . (time - $started) . ' s');
@@ -361,11 +528,16 @@ for (my $i = 0; $i < 100; $i++)
 }
 note("drained $drained events after the run");
 
+# every claim verified once the workload is over (by an auditor, as it were)
+sql(qq{CREATE TABLE bench.verified AS SELECT * FROM bench.verify($tid)});
+
 # ---------------------------------------------------------------------------
 # what happened (for the log)
 
 note(sql(q{SELECT string_agg(script || ' ' || outcome || ': ' || n, E'\n' ORDER BY script, outcome)
              FROM (SELECT script, outcome, count(*) n FROM bench.calls GROUP BY 1, 2) x}));
+note(sql(q{SELECT string_agg('ingested ' || status || ': ' || n, E'\n' ORDER BY status)
+             FROM (SELECT status, count(*) n FROM bench.ingested GROUP BY 1) x}));
 note(sql(q{SELECT string_agg(j.job_name || ' ' || r.runner || ' ' || r.status || ': ' || n, E'\n' ORDER BY 1)
              FROM (SELECT job_id, runner, status, count(*) n FROM fieldops.job_run GROUP BY 1, 2, 3) r
              JOIN fieldops.job j USING (job_id)}));
@@ -413,6 +585,28 @@ positive(q{SELECT count(*) - 2 FROM bench.ticks}, 'the cheap job ran at least 3 
 positive(q{SELECT count(DISTINCT pid) - 1 FROM bench.ticks}, 'the cheap job ran in several sessions');
 positive(q{SELECT count(*) FROM fieldops.job_run WHERE runner <> 'fieldops launcher'}, 'pgbench clients ran jobs');
 positive(q{SELECT count(DISTINCT pid) - 1 FROM fieldops.job_run}, 'jobs ran in several sessions');
+positive(q{SELECT count(*) FROM fieldops.fix}, 'fixes were stored');
+positive(q{SELECT count(*) FROM bench.ingested WHERE status = 'duplicate' AND reason = 'already stored'},
+	'ingest_fixes() reported fixes already stored (retransmissions, concurrent batches) as duplicates');
+positive(q{SELECT count(*) FROM bench.ingested WHERE status = 'duplicate' AND reason <> 'already stored'},
+	'ingest_fixes() reported fixes repeated in a batch as duplicates');
+positive(q{SELECT count(*) FROM bench.calls WHERE script = 'ingest' AND outcome = 'refused 22023'},
+	'batches were refused for a device bound to nobody at recorded_at');
+positive(q{SELECT count(*) FROM bench.ingested WHERE status = 'rejected'},
+	'fixes of devices bound to nobody at recorded_at were rejected (on_error skip)');
+positive(
+	q{SELECT count(*) FROM (SELECT device_id FROM fieldops.fix GROUP BY tenant_id, device_id
+	                         HAVING count(DISTINCT worker_id) > 1) x},
+	'devices\' fixes went to several workers (rebinds between them)');
+positive(
+	q{SELECT count(*) FROM fieldops.fix f JOIN fieldops.device_binding b USING (tenant_id, device_id)
+	   WHERE b.bound_at <= f.recorded_at AND f.recorded_at < b.unbound_at AND b.unbound_at < f.received_at},
+	'fixes arrived after their device had been bound to someone else');
+positive(q{SELECT count(*) FROM fieldops.vehicle_claim}, 'vehicle claims were built');
+positive(q{SELECT count(*) FROM fieldops.vehicle_claim WHERE revision > 1}, 'vehicle claims were rebuilt');
+positive(q{SELECT count(*) FROM fieldops.vehicle_claim WHERE measured_km > 0}, 'vehicle claims measured a distance');
+positive(q{SELECT count(*) FROM bench.verified WHERE NOT fixes_unchanged},
+	'fixes arrived for vehicle claims after they were built');
 
 # ---------------------------------------------------------------------------
 # invariants: each a count of violations
@@ -471,6 +665,119 @@ none(
 	            FROM fieldops.device_binding b) h
 	   WHERE h.unbound_at < h.bound_at OR h.unbound_at > h.next_bound_at
 	      OR (h.unbound_at IS NULL AND h.next_bound_at IS NOT NULL)});
+
+# --- fixes
+none(
+	q{SELECT count(*) FROM fieldops.fix f
+	   WHERE ARRAY[f.worker_id] IS DISTINCT FROM
+	         (SELECT array_agg(b.worker_id) FROM fieldops.device_binding b
+	           WHERE b.tenant_id = f.tenant_id AND b.device_id = f.device_id
+	             AND b.bound_at <= f.recorded_at AND f.recorded_at < coalesce(b.unbound_at, 'infinity'))},
+	'every fix belongs to the worker its device was bound to at recorded_at',
+	q{SELECT string_agg(format('fix %s of device %s at %s (received %s): worker %s, bindings %s', f.fix_id, f.device_id,
+	                           f.recorded_at, f.received_at, f.worker_id,
+	                           (SELECT string_agg(format('%s [%s, %s)', b.worker_id, b.bound_at, b.unbound_at), ', '
+	                                              ORDER BY b.bound_at)
+	                              FROM fieldops.device_binding b
+	                             WHERE b.tenant_id = f.tenant_id AND b.device_id = f.device_id
+	                               AND b.bound_at <= f.recorded_at + interval '1 second'
+	                               AND f.recorded_at - interval '1 second' < coalesce(b.unbound_at, 'infinity'))), E'\n')
+	    FROM fieldops.fix f
+	   WHERE ARRAY[f.worker_id] IS DISTINCT FROM
+	         (SELECT array_agg(b.worker_id) FROM fieldops.device_binding b
+	           WHERE b.tenant_id = f.tenant_id AND b.device_id = f.device_id
+	             AND b.bound_at <= f.recorded_at AND f.recorded_at < coalesce(b.unbound_at, 'infinity'))});
+none(
+	q{SELECT count(*) - count(DISTINCT (tenant_id, device_id, recorded_at)) FROM fieldops.fix},
+	'no two fixes have the same device and recorded_at');
+none(
+	q{SELECT count(*) FROM bench.ingested i
+	   WHERE (i.status = 'stored' OR (i.status = 'duplicate' AND i.fix_id IS NOT NULL))
+	     AND NOT EXISTS (SELECT FROM fieldops.fix f JOIN fieldops.device d USING (tenant_id, device_id)
+	                      WHERE f.fix_id = i.fix_id AND d.device_uid = i.device_uid AND f.recorded_at = i.recorded_at)},
+	'every stored or duplicate fix_id ingest_fixes() reported is the fix of that device and instant');
+none(
+	q{SELECT count(*) FROM fieldops.fix f
+	    FULL JOIN (SELECT fix_id, count(*) AS n FROM bench.ingested WHERE status = 'stored' GROUP BY 1) i USING (fix_id)
+	   WHERE f.fix_id IS NULL OR i.n IS DISTINCT FROM 1},
+	'every fix was reported stored exactly once, and every fix reported stored is there');
+# ingest_fixes() promises that last_seen_at is the latest stored recorded_at
+# and only moves forward; register_device() also sets it (to the time of the
+# registration), so exactly: ingest moves it forward only, to a recorded_at
+# it stored, and in the end it is the latest of both
+none(
+	q{SELECT count(*) FROM bench.seen_log l
+	   WHERE l.by_ingest
+	     AND (l.new_seen < l.old_seen
+	          OR NOT EXISTS (SELECT FROM fieldops.fix f
+	                          WHERE f.tenant_id = l.tenant_id AND f.device_id = l.device_id AND f.recorded_at = l.new_seen))},
+	'ingest_fixes() moved last_seen_at only forward, and only to the recorded_at of a fix it stored');
+none(
+	q{SELECT count(*) FROM fieldops.device d
+	   WHERE d.last_seen_at IS DISTINCT FROM
+	         greatest((SELECT max(f.recorded_at) FROM fieldops.fix f WHERE f.tenant_id = d.tenant_id AND f.device_id = d.device_id),
+	                  (SELECT max(l.new_seen) FROM bench.seen_log l
+	                    WHERE l.tenant_id = d.tenant_id AND l.device_id = d.device_id AND NOT l.by_ingest))},
+	'device.last_seen_at is the latest stored recorded_at of the device, or its last registration when that is later',
+	q{SELECT string_agg(format('device %s: last_seen_at %s, latest fix %s, last registration %s', device_id,
+	                           last_seen_at, latest_fix, last_registration), E'\n')
+	    FROM (SELECT d.device_id, d.last_seen_at,
+	                 (SELECT max(f.recorded_at) FROM fieldops.fix f
+	                   WHERE f.tenant_id = d.tenant_id AND f.device_id = d.device_id) AS latest_fix,
+	                 (SELECT max(l.new_seen) FROM bench.seen_log l
+	                   WHERE l.tenant_id = d.tenant_id AND l.device_id = d.device_id AND NOT l.by_ingest) AS last_registration
+	            FROM fieldops.device d) x
+	   WHERE last_seen_at IS DISTINCT FROM greatest(latest_fix, last_registration)});
+
+# --- vehicle claims
+none(
+	q{SELECT count(*) - count(DISTINCT (tenant_id, worker_id, day)) FROM fieldops.vehicle_claim},
+	'at most one vehicle claim per worker and day');
+# (the key (claim_id, range_no, seq) of fieldops.trip would make a mix of two
+# builds fail the second with 23505, an unexpected error, or leave segments
+# that the next checks do not find in measured_km and the evidence)
+none(
+	q{SELECT count(*) FROM (SELECT claim_id FROM fieldops.trip GROUP BY tenant_id, claim_id
+	                         HAVING count(*) <> count(DISTINCT (range_no, seq))) x},
+	'the segments of every claim come from one build');
+none(
+	q{SELECT count(*) FROM fieldops.vehicle_claim c
+	    LEFT JOIN (SELECT tenant_id, claim_id,
+	                      sum(distance_m::numeric) FILTER (WHERE counted) AS counted_m,
+	                      sum(distance_m::numeric) FILTER (WHERE kind = 'trip') AS trip_m,
+	                      sum(distance_m::numeric) FILTER (WHERE kind = 'gap') AS gap_m
+	                 FROM fieldops.trip GROUP BY 1, 2) t USING (tenant_id, claim_id)
+	   WHERE c.measured_km <> round(coalesce(t.counted_m, 0) / 1000, 3)
+	      OR c.trip_km <> round(coalesce(t.trip_m, 0) / 1000, 3)
+	      OR c.gap_km <> round(coalesce(t.gap_m, 0) / 1000, 3)},
+	'every claim\'s measured_km (trip_km, gap_km) is the sum of its counted (trip, gap) segments');
+none(
+	q{SELECT count(*) FROM fieldops.vehicle_claim c
+	   WHERE c.evidence -> 'trip_ids'
+	         IS DISTINCT FROM (SELECT coalesce(jsonb_agg(t.trip_id ORDER BY t.range_no, t.seq), '[]')
+	                             FROM fieldops.trip t
+	                            WHERE t.tenant_id = c.tenant_id AND t.claim_id = c.claim_id AND t.counted)},
+	'every claim\'s evidence lists the ids of its counted segments');
+none(
+	q{SELECT count(*) FROM fieldops.vehicle_claim c
+	   WHERE c.revision <> (SELECT count(*) FROM fieldops.outbox o
+	                         WHERE o.tenant_id = c.tenant_id AND o.topic = 'vehicle_claim.built'
+	                           AND o.aggregate_id = c.claim_id)
+	      OR (SELECT o.payload -> 'revision' = to_jsonb(c.revision) AND o.payload -> 'measured_km' = to_jsonb(c.measured_km)
+	            FROM fieldops.outbox o
+	           WHERE o.tenant_id = c.tenant_id AND o.topic = 'vehicle_claim.built' AND o.aggregate_id = c.claim_id
+	           ORDER BY o.event_id DESC LIMIT 1) IS NOT TRUE},
+	'every claim has one vehicle_claim.built event per revision, the latest with its revision and measured_km');
+none(
+	q{SELECT count(*) FROM fieldops.vehicle_claim c
+	   WHERE (SELECT array_agg(b.revision ORDER BY b.revision) FROM bench.claims b WHERE b.claim_id = c.claim_id)
+	         IS DISTINCT FROM ARRAY(SELECT generate_series(1, c.revision))},
+	'the builds of every claim returned the revisions 1, 2, ... its revision, each once');
+none(
+	q{SELECT count(*) FROM bench.verified WHERE fixes_unchanged AND NOT reproduced},
+	'verify_vehicle_claim() reproduces every claim whose fixes did not change since it was built',
+	q{SELECT string_agg(format('claim %s: stored %s, recomputed %s', claim_id, stored_km, recomputed_km), E'\n')
+	    FROM bench.verified WHERE fixes_unchanged AND NOT reproduced});
 
 # --- workers
 none(

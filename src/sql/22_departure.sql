@@ -1,0 +1,82 @@
+--
+-- A worker's departure, applied (worker_leave() for today, the
+-- apply_departures job for scheduled ones).  In a file of its own because
+-- 0.2.0 changed it: upgrade scripts are made of whole files.
+--
+
+CREATE OR REPLACE FUNCTION fieldops.apply_departure(p_tenant_id bigint, p_worker fieldops.worker)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    n_devices integer;
+    n_reports integer;
+    n_moved integer := 0;
+    n_kept integer;
+    v_heir bigint;
+    c record;
+BEGIN
+    -- lock order, the same everywhere: workers (top-down), then devices,
+    -- then bindings (register_device: worker, device, binding)
+    -- direct reports move up to the leaver's manager
+    UPDATE fieldops.worker SET manager_id = p_worker.manager_id, updated_at = pg_catalog.now()
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND manager_id OPERATOR(pg_catalog.=) p_worker.worker_id;
+    GET DIAGNOSTICS n_reports = ROW_COUNT;
+
+    -- devices in device_id order, as ingest_fixes() locks a batch's devices:
+    -- in the order the UPDATE happens to meet them, a leaver with two
+    -- phones could deadlock with a batch from both
+    PERFORM 1 FROM fieldops.device
+      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
+      ORDER BY device_id
+        FOR NO KEY UPDATE;
+    UPDATE fieldops.device SET worker_id = NULL, bound_at = NULL
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
+    GET DIAGNOSTICS n_devices = ROW_COUNT;
+    -- close the worker's device bindings: a phone handed back can be bound
+    -- again (clock_timestamp: later than the binding, whoever made it)
+    UPDATE fieldops.device_binding
+       SET unbound_at = pg_catalog.clock_timestamp(), unbound_reason = 'worker left'
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
+       AND unbound_at IS NULL;
+
+    -- customers go to the leaver's manager when that manager is active (the
+    -- customer-pool module may release them to a pool instead); otherwise
+    -- they stay with the leaver and the event says how many
+    SELECT m.worker_id INTO v_heir FROM fieldops.worker m
+     WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) p_worker.manager_id
+       AND m.status OPERATOR(pg_catalog.=) 'active'
+       FOR SHARE;
+    IF v_heir IS NOT NULL THEN
+        FOR c IN UPDATE fieldops.customer
+                    SET owner_worker_id = v_heir, owned_since = pg_catalog.now(), updated_at = pg_catalog.now()
+                  WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                    AND owner_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
+                 RETURNING customer_id
+        LOOP
+            PERFORM fieldops.emit_event(p_tenant_id, 'customer.owner_changed', 'customer', c.customer_id,
+                pg_catalog.jsonb_build_object('owner_worker_id', v_heir, 'previous_owner_worker_id', p_worker.worker_id,
+                                              'reason', 'owner_left'));
+            n_moved := n_moved OPERATOR(pg_catalog.+) 1;
+        END LOOP;
+    END IF;
+    SELECT pg_catalog.count(*) INTO n_kept FROM fieldops.customer
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND owner_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
+
+    UPDATE fieldops.worker SET status = 'left', is_team_lead = false, updated_at = pg_catalog.now()
+     WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
+
+    PERFORM fieldops.emit_event(p_tenant_id, 'worker.left', 'worker', p_worker.worker_id,
+        pg_catalog.jsonb_build_object('left_on', p_worker.left_on, 'reason', p_worker.left_reason,
+                                      'new_manager_of_reports', p_worker.manager_id,
+                                      'devices_unbound', n_devices, 'reports_moved', n_reports,
+                                      'team_without_lead', CASE WHEN p_worker.is_team_lead THEN p_worker.team_id END,
+                                      'customers_moved', n_moved, 'customers_kept', n_kept));
+    RETURN pg_catalog.jsonb_build_object('status', 'left', 'left_on', p_worker.left_on,
+                                         'devices_unbound', n_devices, 'reports_moved', n_reports,
+                                         'team_lead_cleared', p_worker.is_team_lead,
+                                         'customers_moved', n_moved, 'customers_kept', n_kept);
+END
+$$;
+COMMENT ON FUNCTION fieldops.apply_departure(bigint, fieldops.worker) IS
+'Internal: the effects of a departure: unbind devices, move direct reports and owned customers to the leaver''s manager (customers stay when there is no active manager), clear the team lead flag, status left, event worker.left. The caller holds the worker row lock.';
