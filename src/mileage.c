@@ -732,22 +732,17 @@ Datum
 fieldops_mileage_detail_finalfn(PG_FUNCTION_ARGS)
 {
 	MileageAgg *st = PG_ARGISNULL(0) ? NULL : (MileageAgg *) PG_GETARG_POINTER(0);
-	Oid			rowtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	Oid			rowtype = result_row_type(fcinfo, "mileage_detail_agg", "fieldops.mileage_fix");
 	MileageParams p;
 	MileageResult r;
 	MileageFixOut *det;
 	TupleDesc	desc;
 	Datum	   *items;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	int64		i;
 
-	if (!OidIsValid(rowtype))
-		elog(ERROR, "mileage_detail_agg must return an array of fieldops.mileage_fix");
 	mileage_parse_params(st ? st->params : NULL, &p);
 	if (st == NULL || st->n == 0)
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(rowtype));
+		PG_RETURN_DATUM(composite_array(NULL, 0, rowtype));
 	if (st->n > (int64) (MaxAllocSize / sizeof(Datum)))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -767,8 +762,35 @@ fieldops_mileage_detail_finalfn(PG_FUNCTION_ARGS)
 		detail_values(i + 1, &st->fixes[i], &det[i], values, nulls);
 		items[i] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
+	PG_RETURN_DATUM(composite_array(items, (int) st->n, rowtype));
+}
+
+/*
+ * The composite type of the array an aggregate's final function returns
+ * (its declared result type); "what" and "type" name them in the error.
+ */
+Oid
+result_row_type(FunctionCallInfo fcinfo, const char *what, const char *type)
+{
+	Oid			rowtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+
+	if (!OidIsValid(rowtype))
+		elog(ERROR, "%s must return an array of %s", what, type);
+	return rowtype;
+}
+
+/* An array of n composites of rowtype (empty when n is 0) */
+Datum
+composite_array(Datum *items, int n, Oid rowtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(rowtype));
 	get_typlenbyvalalign(rowtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(items, (int) st->n, rowtype, typlen, typbyval, typalign));
+	return PointerGetDatum(construct_array(items, n, rowtype, typlen, typbyval, typalign));
 }
 
 /* write a little-endian uint32 / double into EWKB */

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "utils/jsonb.h"
 
 #include "mileage_core.h"
@@ -54,6 +55,8 @@ extern void parse_param_object(Jsonb *jb, const char *what, const ParamKey *keys
 extern void mileage_parse_params(Jsonb *jb, MileageParams *p);
 extern Datum mileage_params_jsonb(const MileageParams *p);
 extern Datum mileage_datum(TupleDesc tupdesc, const MileageResult *r, const MileageParams *p);
+extern Oid	result_row_type(FunctionCallInfo fcinfo, const char *what, const char *type);
+extern Datum composite_array(Datum *items, int n, Oid rowtype);
 
 /* trips.c */
 extern void trip_parse_params(Jsonb *jb, TripParams *p);

@@ -139,15 +139,9 @@ fieldops_track_segments_finalfn(PG_FUNCTION_ARGS)
 	MileageAgg *st = PG_ARGISNULL(0) ? NULL : (MileageAgg *) PG_GETARG_POINTER(0);
 	MileageParams mp;
 	TripParams	tp;
-	Oid			arraytype = get_fn_expr_rettype(fcinfo->flinfo);
-	Oid			segtype = get_element_type(arraytype);
+	Oid			segtype = result_row_type(fcinfo, "track_segments", "fieldops.track_segment");
 	SegOut		out;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
-	if (!OidIsValid(segtype))
-		elog(ERROR, "track_segments must return an array of fieldops.track_segment");
 	mileage_parse_params(st ? st->params : NULL, &mp);
 	trip_parse_params(st ? st->trip_params : NULL, &tp);
 
@@ -175,8 +169,5 @@ fieldops_track_segments_finalfn(PG_FUNCTION_ARGS)
 		trip_finish(&ts);
 	}
 
-	if (out.n == 0)
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(segtype));
-	get_typlenbyvalalign(segtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(out.items, out.n, segtype, typlen, typbyval, typalign));
+	PG_RETURN_DATUM(composite_array(out.items, out.n, segtype));
 }
