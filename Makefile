@@ -14,8 +14,10 @@ EXTENSION  = fieldops
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" fieldops.control)
 
 MODULE_big = fieldops
-CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o src/trips_core.o
-OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o src/trips.o $(CORE_OBJS)
+CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o src/trips_core.o \
+             src/sig_core.o src/manifest_core.o src/receipt_core.o
+OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o src/trips.o \
+             src/photo_sig.o src/photo_manifest.o src/photo_receipt.o src/photo_devsign.o $(CORE_OBJS)
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # The upgrade script from the previous release is made of the SQL files that
@@ -23,7 +25,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # and 99_finish.sql, which every install and upgrade ends with.
 PREVIOUS_VERSION = 0.1.0
 UPGRADE_SOURCES  = src/sql/22_departure.sql src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/47_trips.sql \
-                   src/sql/95_builtin_jobs.sql src/sql/99_finish.sql
+                   src/sql/60_photo.sql src/sql/95_builtin_jobs.sql src/sql/99_finish.sql
 UPGRADE_SCRIPT   = fieldops--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built  = fieldops--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
 # frozen scripts of released versions; the current version's own frozen
@@ -43,7 +45,7 @@ ifdef FIELDOPS_ASSERT
 PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
 endif
 
-EXTRA_CLEAN = test/unit/*_test test/bench/bin results regression.diffs regression.out tmp_check log .build
+EXTRA_CLEAN = test/unit/*_test test/bench/bin test/fuzz/bin results regression.diffs regression.out tmp_check log .build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -108,6 +110,33 @@ test/unit/trips_test: test/unit/trips_test.c src/trips_core.c src/trips_core.h s
 	$(CC) $(UNIT_CFLAGS) -Itest/bench -o $@ test/unit/trips_test.c src/trips_core.c src/mileage_core.c src/geo_kernel.c test/bench/drivegen.c -lproj -lm
 UNIT_TESTS += test/unit/trips_test
 
+test/unit/sig_test: test/unit/sig_test.c src/sig_core.c src/sig_core.h test/unit/unit.h test/fixtures/es256_vectors.txt test/fixtures/ed25519_rfc8032.txt
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/sig_test.c src/sig_core.c -lcrypto -lsodium
+UNIT_TESTS += test/unit/sig_test
+
+test/unit/manifest_test: test/unit/manifest_test.c src/manifest_core.c src/manifest_core.h test/unit/unit.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/manifest_test.c src/manifest_core.c
+UNIT_TESTS += test/unit/manifest_test
+
+test/unit/receipt_test: test/unit/receipt_test.c src/receipt_core.c src/receipt_core.h test/unit/unit.h
+	$(CC) $(UNIT_CFLAGS) -Itest/unit -o $@ test/unit/receipt_test.c src/receipt_core.c -lsodium
+UNIT_TESTS += test/unit/receipt_test
+
+# --- libFuzzer harnesses of the parsers of untrusted bytes (clang) ----------
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS  = -std=gnu99 -g -O1 -Wall -Wextra -Werror -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZERS      = test/fuzz/bin/fuzz_manifest test/fuzz/bin/fuzz_sig
+
+test/fuzz/bin/fuzz_manifest: test/fuzz/fuzz_manifest.c src/manifest_core.c src/manifest_core.h
+	@mkdir -p test/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_manifest.c src/manifest_core.c
+
+test/fuzz/bin/fuzz_sig: test/fuzz/fuzz_sig.c src/sig_core.c src/sig_core.h
+	@mkdir -p test/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_sig.c src/sig_core.c -lcrypto -lsodium
+
+fuzz-build: $(FUZZERS)
+
 # --- benchmark programs (no sanitizers; -O2 as the module is built) ---------
 BENCH_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Werror -Isrc -Itest/bench
 test/bench/bin/geo_bench: test/bench/geo_bench.c src/geo_kernel.c src/geo_kernel.h
@@ -118,11 +147,15 @@ test/bench/bin/mileage_accuracy: test/bench/mileage_accuracy.c test/bench/driveg
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/mileage_accuracy.c test/bench/drivegen.c src/mileage_core.c src/geo_kernel.c -lproj -lm
 
+test/bench/bin/sig_bench: test/bench/sig_bench.c
+	@mkdir -p test/bench/bin
+	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/sig_bench.c -lcrypto -lsodium
+
 test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/bench/drivegen.h
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
 
-.PHONY: unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api
+.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -141,8 +174,12 @@ demo-stop:
 valgrind:
 	@bash test/run-valgrind.sh
 
+# every fuzzer for FUZZ_SECONDS (default 600) from its seed corpus
+fuzz:
+	@bash test/fuzz/run.sh
+
 # every benchmark, each reporting ratios against its baseline from the same run
-bench: bench-geo bench-accuracy bench-mileage-sql bench-api
+bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo
 
 # step kernel vs Karney (PROJ geod_inverse) on the same 10^6 pairs
 bench-geo: test/bench/bin/geo_bench
@@ -155,6 +192,10 @@ bench-accuracy: test/bench/bin/mileage_accuracy
 # mileage_agg vs ST_Length(ST_MakeLine(...)::geography) on the same 10^6 rows
 bench-mileage-sql: test/bench/bin/drivegen
 	@bash test/bench/mileage_sql.sh
+
+# signature verification through SQL vs a C loop; submit_photo() with 8 clients
+bench-photo:
+	@bash test/bench/photo_bench.sh
 
 # row-level security, API write path and working hours vs bare SQL
 bench-api:

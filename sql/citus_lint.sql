@@ -68,10 +68,13 @@ SELECT a.attrelid::regclass AS tbl, a.attname AS identity_column
 SELECT s.seqrelid::regclass AS sequence_not_bigint
   FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
  WHERE c.relnamespace = 'fieldops'::regnamespace AND s.seqtypid <> 'int8'::regtype;
+-- (a device key's key_id is the SHA-256 of the key, not a row id: the one
+-- exception, by name and type)
 SELECT a.attrelid::regclass AS tbl, a.attname AS id_column_not_bigint
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
  WHERE c.relnamespace = 'fieldops'::regnamespace AND c.relkind IN ('r', 'p')
    AND a.attname LIKE '%\_id' AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid <> 'int8'::regtype
+   AND NOT (a.attname = 'key_id' AND a.atttypid = 'bytea'::regtype)
  ORDER BY 1, 2;
 
 -- Rule 3: no triggers on the extension's tables (derived state is written by the API)

@@ -22,9 +22,33 @@ SELECT fieldops.upsert_customer(:beta, 'NY-C1', 'Deli on 5th', ST_SetSRID(ST_Mak
 SELECT fieldops.set_worker_vehicle(:beta, :pat, '2026-01-01', 'car');
 SELECT fieldops.set_vehicle_rate(:beta, 'car', '2026-01-01', 0.67, 'USD') IS NOT NULL AS beta_rate;
 SELECT (fieldops.vehicle_claim(:beta, :pat, '2026-11-13')).currency AS beta_claim;
+-- a visit, a device key, a nonce and a signed photo with a perceptual hash,
+-- for Beta and for Acme (the phone is simulated with the photo test's
+-- signing functions)
+CREATE FUNCTION pg_temp.photo_rows(p_tenant bigint, p_worker bigint, p_device bigint, p_customer bigint, p_seed text)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_visit bigint;
+    v_key bytea;
+    v_m bytea;
+    c geometry;
+BEGIN
+    SELECT geom INTO c FROM fieldops.customer WHERE tenant_id = p_tenant AND customer_id = p_customer;
+    INSERT INTO fieldops.visit (tenant_id, worker_id, customer_id, checkin_at)
+    VALUES (p_tenant, p_worker, p_customer, now() - interval '5 min') RETURNING visit_id INTO v_visit;
+    v_key := fieldops.register_device_key(p_tenant, p_device, 'ed25519', photo_test.public_key('ed25519', sha256(p_seed::bytea)));
+    v_m := fieldops.photo_manifest('ed25519', v_key, p_tenant, p_worker, p_device, v_visit, clock_timestamp(), ST_Y(c), ST_X(c),
+                                   10, 1, sha256(p_seed::bytea || '\x01'), NULL, fieldops.issue_photo_nonce(p_tenant, p_device, v_visit));
+    RETURN (SELECT verdict FROM fieldops.submit_photo(p_tenant, v_m, photo_test.sign('ed25519', sha256(p_seed::bytea), v_m), 42));
+END
+$$;
+SELECT pg_temp.photo_rows(:beta, :pat, :patphone, :nyc1, 'beta key') AS beta_photo;
 -- and Acme a fresh event (its older ones were purged by the jobs test)
 SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
-SELECT fieldops.upsert_worker(:acme, 'E106', '黄敏 Huang Min') IS NOT NULL AS huang;
+SELECT fieldops.upsert_worker(:acme, 'E106', '黄敏 Huang Min') AS huang \gset
+SELECT device_id AS huangphone FROM fieldops.register_device(:acme, 'acme-tenancy-0001', :huang, 'android') \gset
+SELECT fieldops.upsert_customer(:acme, 'TEN-C1', '全家 FamilyMart', ST_SetSRID(ST_MakePoint(121.47, 31.23), 4326)) AS fm \gset
+SELECT pg_temp.photo_rows(:acme, :huang, :huangphone, :fm, 'acme key') AS acme_photo;
 RESET ALL;
 
 -- the tenant tables: every table of the extension with a tenant_id column

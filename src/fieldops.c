@@ -55,11 +55,13 @@ _PG_init(void)
 
 	tenant_context_init();
 	jobs_launcher_init_gucs();
+	photo_sig_init();
 
 	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
 	{
 		fieldops_preloaded = true;
 		jobs_launcher_init_preload();
+		photo_receipt_init_preload();
 	}
 
 	MarkGUCPrefixReserved(FIELDOPS_GUC_PREFIX);
@@ -82,4 +84,18 @@ fieldops_library_info(PG_FUNCTION_ARGS)
 			 OpenSSL_version(OPENSSL_VERSION),
 			 fieldops_preloaded ? "true" : "false");
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf)));
+}
+
+/*
+ * A bytea copy of some bytes: the wrappers return digests, keys and encoded
+ * records this way.
+ */
+bytea *
+fieldops_bytea(const void *data, size_t len)
+{
+	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(out, VARHDRSZ + len);
+	memcpy(VARDATA(out), data, len);
+	return out;
 }

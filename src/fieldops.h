@@ -30,8 +30,19 @@ extern PGDLLEXPORT void fieldops_launcher_main(Datum main_arg);
 /* fieldops.c: true when loaded through shared_preload_libraries */
 extern bool fieldops_preloaded;
 
+/* microseconds from the Unix epoch to PostgreSQL's (2000-01-01) */
+#define FIELDOPS_UNIX_TO_PG_US	(INT64CONST(946684800) * 1000000)
+
+/* fieldops.c: a palloc'd bytea holding a copy of len bytes */
+extern bytea *fieldops_bytea(const void *data, size_t len);
+
 /* tenant_context.c */
 extern void tenant_context_init(void);
+
+/* photo_sig.c, photo_receipt.c */
+extern void photo_sig_init(void);
+extern int	fieldops_algorithm_arg(text *t, const char *argname);
+extern void photo_receipt_init_preload(void);
 
 /* jobs_launcher.c */
 extern void jobs_launcher_init_gucs(void);

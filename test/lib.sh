@@ -77,6 +77,17 @@ make_work_dir() {
     echo "$d"
 }
 
+# Give the servers started from $1/test/fieldops.conf a receipt key: the
+# test-only seed in test/fixtures (private to the test user, as the server
+# requires), so expected outputs can show its public key.
+add_receipt_key() {
+    local key=$1/test/receipt.key
+    cp test/fixtures/receipt_test.key "$key"
+    chmod 600 "$key"
+    [ "$(id -u)" -eq 0 ] && chown "$(test_user)" "$key"
+    printf "fieldops.receipt_key_file = '%s'\n" "$key" >> "$1/test/fieldops.conf"
+}
+
 # A TCP port nobody listens on (the servers use Unix sockets, but the port
 # also names the socket file and must not collide with another server).
 free_port() {

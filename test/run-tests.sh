@@ -25,6 +25,7 @@ WORK=$(make_work_dir test)
 # the suites read a copy, so the checkout may live where the test user cannot go
 cp -r sql expected test README.md "$WORK"/
 [ "$(id -u)" -eq 0 ] && chown -R "$(test_user)" "$WORK"
+add_receipt_key "$WORK"
 say "work directory: $WORK"
 
 PASSED=0

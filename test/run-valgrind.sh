@@ -19,6 +19,7 @@ PGXS_DIR=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)
 WORK=$(make_work_dir valgrind)
 cp -r sql expected test "$WORK"/
 [ "$(id -u)" -eq 0 ] && chown -R "$(test_user)" "$WORK"
+add_receipt_key "$WORK"
 PORT=$(free_port 56432)
 DATA=$WORK/data
 VGLOG=$WORK/valgrind

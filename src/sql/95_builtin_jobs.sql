@@ -20,6 +20,8 @@ AS $$
     ('fix_partitions', 'fieldops.job_fix_partitions', 'global', interval '1 hour', '{"days_ahead": 7}'::jsonb,
      'Create the daily partitions of fieldops.fix from yesterday to args.days_ahead days ahead (UTC) and drop those older than every tenant''s fix_retention_days.'),
     ('fix_purge', 'fieldops.job_fix_purge', 'tenant', interval '1 hour', '{"batch": 10000}'::jsonb,
-     'Delete the tenant''s location fixes older than its fix_retention_days.')
+     'Delete the tenant''s location fixes older than its fix_retention_days.'),
+    ('photo_nonce_purge', 'fieldops.job_photo_nonce_purge', 'tenant', interval '1 hour', '{"keep_days": 7, "batch": 10000}'::jsonb,
+     'Delete photo nonces that expired more than args.keep_days ago.')
 $$;
 COMMENT ON FUNCTION fieldops.builtin_jobs() IS 'The jobs fieldops itself needs; ensure_builtin_jobs() creates the missing ones.';

@@ -78,6 +78,18 @@ connect_help() {
     echo "  report again:  make demo        stop:  make demo-stop"
 }
 
+# The server's photo receipt key: a random Ed25519 seed in the data
+# directory, private to the server's user, named in postgresql.conf.
+# Returns 0 when it was added just now (a running server must restart).
+ensure_receipt_key() {
+    grep -q '^fieldops.receipt_key_file' "$DATA/postgresql.conf" && return 1
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DATA/receipt.key"
+    chmod 600 "$DATA/receipt.key"
+    [ "$(id -u)" -eq 0 ] && chown "$USER_NAME" "$DATA/receipt.key"
+    echo "fieldops.receipt_key_file = 'receipt.key'   # photo receipts (a random seed made by make demo)" >>"$DATA/postgresql.conf"
+    return 0
+}
+
 start() {
     ensure_packages
     set_paths
@@ -98,6 +110,10 @@ start() {
     if running; then
         PORT=$(server_port)
         say "the demo server is already running (port $PORT, data $DATA): reusing it"
+        if ensure_receipt_key; then
+            say "restarting it to load the new photo receipt key"
+            pg pg_ctl -D "$DATA" -l "$LOG" -w -t 60 restart >/dev/null || { tail -20 "$LOG"; die "server did not restart"; }
+        fi
     else
         if [ ! -f "$DATA/PG_VERSION" ]; then
             say "initdb $DATA (as $USER_NAME)"
@@ -119,6 +135,7 @@ fieldops.naptime = 5
 log_line_prefix = '%m [%p] %q%a '
 EOF
         fi
+        ensure_receipt_key
         # a free port, the previous one if it still is
         PORT=$(sed -n 's/^port = \([0-9]*\).*/\1/p' "$DATA/postgresql.conf" | tail -1)
         if [ -z "$PORT" ] || [ "$(free_port "$PORT")" != "$PORT" ] || [ -e "$DEMO_DIR/.s.PGSQL.$PORT" ]; then
@@ -183,6 +200,20 @@ EOF
         echo "   sample working days generated in $((SECONDS - t1)) s"
     else
         say "the tenant has location fixes already: not generating the sample working days again"
+    fi
+
+    # signed photos: eight uploads of two sample workers
+    if [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.photo WHERE tenant_id = $TENANT")" = 0 ]; then
+        say "signed photos: two phones enrol their keys and upload eight photos (test/generators/sample_photos.sql)"
+        dpsql -d "$DEMO_DB" <test/generators/sample_photos.sql || die "loading test/generators/sample_photos.sql failed"
+        dpsql -d "$DEMO_DB" -v tenant="$TENANT" <<'EOF' || die "generating the sample photos failed"
+\pset footer off
+\pset linestyle unicode
+\pset border 1
+SELECT * FROM fieldops_sample.generate_photos(:tenant);
+EOF
+    else
+        say "the tenant has photos already: not uploading the sample photos again"
     fi
 
     say "job runs"

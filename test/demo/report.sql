@@ -535,6 +535,49 @@ SELECT w.name AS worker, c.claim_id AS claim, c.revision AS rev,
 
 \endif
 
+\echo
+\echo '── 10. Signed photos (module 1) ─────────────────────────────────────────────'
+SELECT to_regclass('fieldops.photo') IS NOT NULL AS have_photos_module \gset
+\if :have_photos_module
+SELECT count(*) > 0 AS have_photos FROM fieldops.photo WHERE tenant_id = :tenant \gset
+\else
+\set have_photos false
+\endif
+\if :have_photos
+\echo '   Every upload with its verdict.  The phone''s hardware key signed a manifest binding the photo''s'
+\echo '   SHA-256 to worker, phone, visit, time, place and a one-time server nonce; fieldops.submit_photo()'
+\echo '   checked it and the server signed a receipt.  Reasons: the checks that failed, with their numbers.'
+SELECT p.photo_id AS photo, w.name AS worker, c.name AS customer,
+       to_char(p.captured_at AT TIME ZONE :'tenant_tz', 'HH24:MI:SS') AS taken,
+       k.algorithm AS key, p.verdict,
+       COALESCE((SELECT string_agg(x ->> 'code' ||
+                        COALESCE(' (' || NULLIF(concat_ws(', ',
+                            CASE WHEN x ? 'distance_m' THEN (x ->> 'distance_m') || ' m from the customer, allowed ' || (x ->> 'allowed_m') || ' m' END,
+                            CASE WHEN x ? 'earlier_photo_id' THEN 'like photo ' || (x ->> 'earlier_photo_id') END,
+                            CASE WHEN x ? 'hamming_distance' THEN (x ->> 'hamming_distance') || ' bits apart' END), '') || ')', ''),
+                        '; ')
+                   FROM jsonb_array_elements(p.reasons) x
+                  WHERE x ->> 'severity' <> 'info'), '') AS reasons,
+       CASE WHEN p.receipt IS NULL THEN 'none'
+            WHEN (fieldops.verify_receipt(p.receipt)).valid THEN 'verifies'
+            ELSE 'DOES NOT VERIFY' END AS receipt
+  FROM fieldops.photo p
+  LEFT JOIN fieldops.worker w ON w.tenant_id = p.tenant_id AND w.worker_id = p.worker_id
+  LEFT JOIN fieldops.customer c ON c.tenant_id = p.tenant_id AND c.customer_id = p.customer_id
+  LEFT JOIN fieldops.device_key k ON k.tenant_id = p.tenant_id AND k.key_id = p.key_id
+ WHERE p.tenant_id = :tenant
+ ORDER BY p.photo_id;
+\echo '   (a manifest sent twice is not a second row: submit_photo() answered the replay with photo 1''s verdict)'
+\echo
+\echo '   The tenant''s photo chain (fieldops.verify_photo_chain()): every verdict covers the one before it'
+SELECT CASE WHEN ok THEN 'intact' ELSE 'BROKEN' END AS chain, photos_checked AS photos, first_bad_photo_id, problem
+  FROM fieldops.verify_photo_chain(:tenant);
+\elif :have_photos_module
+\echo '   (no photos yet: make demo uploads sample photos with test/generators/sample_photos.sql)'
+\else
+\echo '   (this version of fieldops has no photo module: ALTER EXTENSION fieldops UPDATE)'
+\endif
+
 \pset footer on
 RESET client_min_messages;
 \unset QUIET

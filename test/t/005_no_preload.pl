@@ -57,6 +57,9 @@ pass('CREATE EXTENSION works without preloading');
 is(sql(q{SELECT fieldops.library_info() ->> 'preloaded'}), 'false',
 	'library_info() says fieldops is not preloaded');
 is(sql('SELECT fieldops.wake()'), 'f', 'wake() returns false: there is no launcher');
+like(sql('SELECT fieldops.receipt_key_status()'), qr/^not loaded \(fieldops is not in shared_preload_libraries\)/,
+	'receipt_key_status() says photo receipts need preloading');
+is(sql('SELECT fieldops.receipt_public_key() IS NULL'), 't', 'and there is no receipt key');
 is(sql('SELECT count(*) FROM fieldops.launcher_status()'), '0', 'launcher_status() returns no row');
 is( sql(
 		q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'fieldops launcher'}),
@@ -86,10 +89,10 @@ my $out = sql(
 	  CALL fieldops.run_due_jobs();
 	  SELECT pg_backend_pid();});
 my ($runs, $session_pid) = split /\n/, $out;
-# due: tap_tenant_job and the built-in apply_departures, outbox_purge and
-# fix_purge for two tenants each, tap_global_job and the built-in
+# due: tap_tenant_job and the built-in apply_departures, outbox_purge,
+# fix_purge and photo_nonce_purge for two tenants each, tap_global_job and the built-in
 # job_run_purge and fix_partitions once
-is($runs, '11', 'run_due_jobs() reports 11 runs');
+is($runs, '13', 'run_due_jobs() reports 13 runs');
 is(sql('SELECT count(*) FROM fieldops.job_run'), $runs, 'one job_run row per reported run');
 is( sql(
 		q{SELECT format('%s|%s|%s', count(DISTINCT pid), bool_and(status = 'succeeded'),
@@ -106,7 +109,7 @@ is(sql(q{SELECT count(*) FROM fieldops.job WHERE next_run_at <= now()}),
 	'0', 'no job is due any more');
 
 is(sql('CALL fieldops.run_due_jobs()'), '0', 'a second call runs nothing');
-is(sql('SELECT count(*) FROM fieldops.job_run'), '11', 'and records nothing');
+is(sql('SELECT count(*) FROM fieldops.job_run'), '13', 'and records nothing');
 
 # without application_name the runner is the session user
 sql(q{SELECT fieldops.alter_job('tap_global_job', p_next_run_at => now())});

@@ -34,6 +34,12 @@
 #              tomorrow is the day of the fixes arriving, depending on the
 #              time zone; tomorrow is refused while it is in the future), so
 #              claims are rebuilt while fixes arrive
+#   photo      a phone uploads a signed photo: a fresh nonce, or (one time
+#              in three) the phone's latest nonce again, which another
+#              client may be using or have used; the manifest names the
+#              phone's current worker, a counter from one sequence (so
+#              concurrent uploads of one phone may commit out of counter
+#              order), and is signed with the phone's Ed25519 key
 #
 # The tenant works every hour of every day, so a fix is off duty only on or
 # after its worker's leaving day; trips need only 20 m and 2 s.
@@ -434,6 +440,51 @@ SELECT fieldops.set_vehicle_rate(fieldops.current_tenant_id(), 'car', (now() AT 
 SELECT fieldops.set_worker_vehicle(fieldops.current_tenant_id(), bench.wid(fieldops.current_tenant_id(), i),
                                    (now() AT TIME ZONE 'Pacific/Pago_Pago')::date - 30, 'car', 'B-' || lpad(i::text, 5, '0'))
   FROM generate_series(1, 12) i;
+
+-- photos: every phone has an Ed25519 key (its seed from its uid); the
+-- phone's side is the module's development signing functions
+CREATE FUNCTION bench.phone_key(text, bytea) RETURNS bytea AS 'fieldops', 'fieldops_dev_public_key' LANGUAGE C STRICT;
+CREATE FUNCTION bench.phone_sign(text, bytea, bytea) RETURNS bytea AS 'fieldops', 'fieldops_dev_sign' LANGUAGE C STRICT;
+SELECT fieldops.register_device_key(d.tenant_id, d.device_id, 'ed25519',
+                                    bench.phone_key('ed25519', sha256(convert_to(d.device_uid, 'UTF8'))))
+  FROM fieldops.device d;
+CREATE SEQUENCE bench.photo_counter;
+CREATE TABLE bench.photo_nonce (device_id bigint NOT NULL, nonce bytea NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE FUNCTION bench.photo(p_t bigint, p_dev integer, p_reuse boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    dv fieldops.device;
+    k bytea;
+    n bytea;
+    m bytea;
+    r record;
+    x text;
+    d text;
+    c text;
+BEGIN
+    PERFORM fieldops.set_tenant(p_t);
+    SELECT * INTO dv FROM fieldops.device WHERE tenant_id = p_t AND device_uid = 'DEV-' || lpad(p_dev::text, 6, '0');
+    SELECT key_id INTO k FROM fieldops.device_key WHERE tenant_id = p_t AND device_id = dv.device_id;
+    IF p_reuse THEN
+        SELECT nonce INTO n FROM bench.photo_nonce WHERE device_id = dv.device_id ORDER BY at DESC LIMIT 1;
+    END IF;
+    BEGIN
+        IF n IS NULL THEN
+            n := fieldops.issue_photo_nonce(p_t, dv.device_id);
+            INSERT INTO bench.photo_nonce (device_id, nonce) VALUES (dv.device_id, n);
+        END IF;
+        m := fieldops.photo_manifest('ed25519', k, p_t, COALESCE(dv.worker_id, 1), dv.device_id, 0, clock_timestamp(),
+                                     -14.28, -170.7, 5, nextval('bench.photo_counter'),
+                                     sha256(convert_to('photo ' || currval('bench.photo_counter'), 'UTF8')), NULL, n);
+        SELECT * INTO r FROM fieldops.submit_photo(p_t, m, bench.phone_sign('ed25519', sha256(convert_to(dv.device_uid, 'UTF8')), m));
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, c = PG_EXCEPTION_CONTEXT;
+        -- a phone bound to nobody (its worker left) gets no nonce
+        RETURN bench.failed('photo', SQLSTATE, SQLERRM, SQLSTATE = '55000' AND SQLERRM LIKE '%is not bound to a worker%', d, c);
+    END;
+    SELECT string_agg(e ->> 'code', ',') INTO x FROM jsonb_array_elements(r.reasons) e WHERE e ->> 'severity' = 'reject';
+    INSERT INTO bench.calls (script, outcome) VALUES ('photo', r.verdict || COALESCE(' ' || x, ''));
+    RETURN r.verdict;
+END $$;
 EOSQL
 
 is( sql(q{SELECT count(*) FROM fieldops.worker}), '12', '12 workers to start with');
@@ -487,6 +538,11 @@ SELECT bench.flip_tz(:tenant);
 \set n random(5, 20)
 \set skip random(0, 1)
 SELECT bench.ingest(:tenant, :n, :skip = 1);
+},
+	'fieldops_photo@4' => q{
+\set dev random(1, 15)
+\set reuse random(0, 2)
+SELECT bench.photo(:tenant, :dev, :reuse = 0);
 },
 	'fieldops_claim@2' => q{
 \set w random(1, 12)
@@ -630,6 +686,40 @@ none(
 note('deadlocks between API calls: '
 	  . sql(q{SELECT count(*) FROM bench.calls WHERE outcome = 'deadlock'}) . "\n"
 	  . sql(q{SELECT coalesce(string_agg(script || ': ' || message, E'\n'), '') FROM bench.calls WHERE outcome = 'deadlock'}));
+
+# --- photos
+positive(q{SELECT count(*) FROM fieldops.photo WHERE verdict = 'accepted'}, 'photos were accepted');
+positive(q{SELECT count(*) FROM bench.calls WHERE script = 'photo' AND outcome LIKE '%nonce_used%'},
+	'photos raced for a nonce and lost');
+none(
+	q{SELECT count(*) FROM (SELECT tenant_id, nonce FROM fieldops.photo WHERE verdict <> 'rejected'
+	                         GROUP BY 1, 2 HAVING count(*) > 1) x},
+	'no nonce served two photos that were not rejected');
+none(
+	q{SELECT count(*) FROM fieldops.photo p WHERE p.verdict = 'accepted'
+	   AND NOT EXISTS (SELECT 1 FROM fieldops.photo_nonce n
+	                    WHERE n.tenant_id = p.tenant_id AND n.nonce = p.nonce AND n.photo_id = p.photo_id)},
+	'every accepted photo consumed its nonce');
+none(
+	q{SELECT count(*) FROM fieldops.photo_nonce n WHERE n.used_at IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM fieldops.photo p
+	                    WHERE p.tenant_id = n.tenant_id AND p.photo_id = n.photo_id AND p.nonce = n.nonce)},
+	'every used nonce names the photo that used it');
+none(
+	q{SELECT count(*) FROM (SELECT counter, lag(counter) OVER (PARTITION BY tenant_id, key_id ORDER BY chain_seq) AS prev
+	                          FROM fieldops.photo
+	                         WHERE signature_ok AND NOT reasons @> '[{"code": "counter_not_increasing"}]') x
+	   WHERE counter <= prev},
+	'each key\'s counter went up with every photo it was allowed to sign');
+none(
+	q{SELECT count(*) FROM fieldops.device_key k
+	   WHERE k.last_counter <> COALESCE((SELECT max(p.counter) FROM fieldops.photo p
+	                                      WHERE p.tenant_id = k.tenant_id AND p.key_id = k.key_id AND p.signature_ok), 0)},
+	'each key\'s last counter is the highest counter it signed');
+none(
+	q{SELECT count(*) FROM fieldops.tenant t, LATERAL (SELECT fieldops.set_tenant(t.tenant_id, true)) s,
+	                       LATERAL fieldops.verify_photo_chain(t.tenant_id) v WHERE NOT v.ok},
+	'the photo chain is intact');
 
 # --- devices
 none(
