@@ -112,7 +112,7 @@ check_status(SigStatus st, const char *errbuf)
 	if (st == SIG_FAILURE)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("signature verification failed inside the crypto library: %s", errbuf)));
+				 errmsg("%s", errbuf)));
 	elog(ERROR, "fieldops: signature core refused its arguments: %s (%s)", sig_status_name(st), errbuf);
 }
 

@@ -28,21 +28,22 @@ seed_manifest() {
     test/unit/manifest_test --example | sed -n 2p | cut -c3- | xxd -r -p > "$1/example"
 }
 
-# signatures: a control header (algorithm and key source, key length,
-# signature length; see fuzz_sig.c) before key, signature and message
+# signatures: a 4-byte control header (algorithm and key source, key
+# length, signature length, how to reshape the signature; see fuzz_sig.c)
+# before key, signature and message
 seed_sig() {
     local out=$1 n=0 kind k m s name sk pk spki sec1
     seed() {
         local msg=$4
         [ "$msg" = - ] && msg=
-        printf '%02x%02x%02x%s%s%s' "$1" $((${#2} / 2)) $((${#3} / 2)) "$2" "$3" "$msg" | xxd -r -p > "$out/seed-$n"
+        printf '%02x%02x%02x00%s%s%s' "$1" $((${#2} / 2)) $((${#3} / 2)) "$2" "$3" "$msg" | xxd -r -p > "$out/seed-$n"
         n=$((n + 1))
     }
     spki=$(awk '$1 == "key" && $2 == "a" && $3 == "spki" {print $4}' test/fixtures/es256_vectors.txt)
     sec1=$(awk '$1 == "key" && $2 == "a" && $3 == "sec1" {print $4}' test/fixtures/es256_vectors.txt)
     while read -r kind k m s; do
         [ "$kind" = sig ] && [ "$k" = a ] || continue
-        seed 2 "" "$s" "$m"; seed 4 "" "$s" "$m"; seed 0 "$spki" "$s" "$m"; seed 6 "$sec1" "$s" "$m"
+        seed 2 "" "$s" "$m"; seed 34 "" "$s" "$m"; seed 4 "" "$s" "$m"; seed 0 "$spki" "$s" "$m"; seed 6 "$sec1" "$s" "$m"
     done < test/fixtures/es256_vectors.txt
     while read -r kind name sk pk m s; do
         [ "$kind" = vector ] && seed 1 "$pk" "$s" "$m"
