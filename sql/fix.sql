@@ -199,8 +199,43 @@ SELECT c.label, fix_test.try(jsonb_build_array(c.elem)) AS result
     ('provider bluetooth',      :'base'::jsonb || '{"provider": "bluetooth"}'),
     ('provider number',         :'base'::jsonb || '{"provider": 1}'),
     ('mock yes',                :'base'::jsonb || '{"mock": "yes"}'),
-    ('mock 1',                  :'base'::jsonb || '{"mock": 1}')
+    ('mock 1',                  :'base'::jsonb || '{"mock": 1}'),
+    ('satellites -1',           :'base'::jsonb || '{"satellites": -1}'),
+    ('satellites 7.5',          :'base'::jsonb || '{"satellites": 7.5}'),
+    ('cn0 mean 71',             :'base'::jsonb || '{"cn0_mean_dbhz": 71}'),
+    ('cn0 sd as string',        :'base'::jsonb || '{"cn0_sd_dbhz": "2"}'),
+    ('wifi object',             :'base'::jsonb || '{"wifi": {"bssid": "a4:5e:60:12:34:56"}}'),
+    ('wifi 201 APs',            :'base'::jsonb || jsonb_build_object('wifi', (SELECT jsonb_agg(jsonb_build_object('bssid', 'a4:5e:60:12:34:56')) FROM generate_series(1, 201)))),
+    ('wifi AP a string',        :'base'::jsonb || '{"wifi": ["a4:5e:60:12:34:56"]}'),
+    ('wifi unknown key',        :'base'::jsonb || '{"wifi": [{"bssid": "a4:5e:60:12:34:56", "ssid": "shop"}]}'),
+    ('wifi no bssid',           :'base'::jsonb || '{"wifi": [{"rssi_dbm": -60}]}'),
+    ('bssid 5 bytes',           :'base'::jsonb || '{"wifi": [{"bssid": "a4:5e:60:12:34"}]}'),
+    ('bssid mixed separators',  :'base'::jsonb || '{"wifi": [{"bssid": "a4:5e-60:12:34:56"}]}'),
+    ('bssid not hex',           :'base'::jsonb || '{"wifi": [{"bssid": "g4:5e:60:12:34:56"}]}'),
+    ('bssid twice',             :'base'::jsonb || '{"wifi": [{"bssid": "a4:5e:60:12:34:56"}, {"bssid": "A4-5E-60-12-34-56"}]}'),
+    ('rssi +3',                 :'base'::jsonb || '{"wifi": [{"bssid": "a4:5e:60:12:34:56", "rssi_dbm": 3}]}'),
+    ('scan age -1',             :'base'::jsonb || '{"wifi": [{"bssid": "a4:5e:60:12:34:56", "age_s": -1}]}'),
+    ('cells not array',         :'base'::jsonb || '{"cells": "460-00"}'),
+    ('cell no cid',             :'base'::jsonb || '{"cells": [{"mcc": 460, "mnc": 0, "lac": 6209}]}'),
+    ('mcc 0',                   :'base'::jsonb || '{"cells": [{"mcc": 0, "mnc": 0, "lac": 6209, "cid": 1}]}'),
+    ('cid 2^36',                :'base'::jsonb || '{"cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 68719476736}]}'),
+    ('cell signal +1',          :'base'::jsonb || '{"cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 1, "signal_dbm": 1}]}'),
+    ('cell radio 6g',           :'base'::jsonb || '{"cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 1, "radio": "6g"}]}'),
+    ('serving yes',             :'base'::jsonb || '{"cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 1, "serving": "yes"}]}'),
+    ('client_ip word',          :'base'::jsonb || '{"client_ip": "localhost"}'),
+    ('client_ip 256.1.1.1',     :'base'::jsonb || '{"client_ip": "256.1.1.1"}'),
+    ('client_ip number',        :'base'::jsonb || '{"client_ip": 167772161}'),
+    ('integrity array',         :'base'::jsonb || '{"integrity": ["MEETS_DEVICE_INTEGRITY"]}')
   ) AS c(label, elem);
+-- what a phone reports besides its position is stored, BSSIDs normalised
+SELECT fix_test.ingest(jsonb_build_array(:'base'::jsonb || '{"recorded_at": "2026-11-09T10:00:00.500+08:00",
+    "satellites": 14, "cn0_mean_dbhz": 31.5, "cn0_sd_dbhz": 4.2,
+    "wifi": [{"bssid": "A4-5E-60-12-34-56", "rssi_dbm": -61, "age_s": 2}, {"bssid": "0a:1b:2c:3d:4e:5f", "rssi_dbm": -80}],
+    "cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789, "signal_dbm": -85, "serving": true, "radio": "lte"}],
+    "client_ip": "2001:db8::7", "integrity": {"device": "MEETS_DEVICE_INTEGRITY", "app": "PLAY_RECOGNIZED"}}')) AS observed;
+SELECT satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity, score, band
+  FROM fieldops.fix WHERE tenant_id = :fx AND recorded_at = '2026-11-09T10:00:00.500+08:00';
+DELETE FROM fieldops.fix WHERE tenant_id = :fx AND recorded_at = '2026-11-09T10:00:00.500+08:00';
 -- the first problem of an element is the one reported
 SELECT fix_test.try(jsonb_build_array(:'base'::jsonb || '{"lat": 91, "lon": 181, "provider": "x"}')) AS first_problem;
 -- in the future: more than 10 minutes after now() is refused, less is not

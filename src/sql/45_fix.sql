@@ -46,12 +46,25 @@ CREATE TABLE fieldops.fix (
     bearing_deg  real,
     provider     text NOT NULL,
     is_mock      boolean,
+    satellites   smallint,
+    cn0_mean_dbhz real,
+    cn0_sd_dbhz  real,
+    wifi         jsonb,
+    cells        jsonb,
+    client_ip    inet,
+    integrity    jsonb,
+    score        smallint,
+    band         text,
+    reasons      jsonb,
+    model_version text,
     CONSTRAINT fix_device_fkey FOREIGN KEY (tenant_id, device_id) REFERENCES fieldops.device (tenant_id, device_id),
     CONSTRAINT fix_worker_fkey FOREIGN KEY (tenant_id, worker_id) REFERENCES fieldops.worker (tenant_id, worker_id),
     CONSTRAINT fix_accuracy_range CHECK (accuracy_m OPERATOR(pg_catalog.>=) 0),
     CONSTRAINT fix_speed_range CHECK (speed_mps OPERATOR(pg_catalog.>=) 0),
     CONSTRAINT fix_bearing_range CHECK (bearing_deg OPERATOR(pg_catalog.>=) 0 AND bearing_deg OPERATOR(pg_catalog.<) 360),
-    CONSTRAINT fix_provider_known CHECK (provider IN ('gps', 'network', 'fused', 'wifi', 'cell', 'passive'))
+    CONSTRAINT fix_provider_known CHECK (provider IN ('gps', 'network', 'fused', 'wifi', 'cell', 'passive')),
+    CONSTRAINT fix_score_range CHECK (score BETWEEN 0 AND 100),
+    CONSTRAINT fix_band_known CHECK (band IN ('green', 'amber', 'red'))
 ) PARTITION BY RANGE (recorded_at);
 COMMENT ON TABLE fieldops.fix IS
 'Location fixes as phones reported them, one per device and instant (primary key (tenant_id, device_id, recorded_at) on every partition), attributed to the worker the device was bound to at recorded_at. Written by ingest_fixes() only. Partitioned by UTC day of recorded_at.';
@@ -61,6 +74,17 @@ COMMENT ON COLUMN fieldops.fix.received_at IS 'When the server stored it (transa
 COMMENT ON COLUMN fieldops.fix.geom IS 'WGS-84 point (longitude, latitude); GCJ-02 coordinates must be converted by the client.';
 COMMENT ON COLUMN fieldops.fix.provider IS 'Location source as the phone reports it: gps, network, fused, wifi, cell or passive.';
 COMMENT ON COLUMN fieldops.fix.is_mock IS 'The OS flagged the fix as coming from a mock location provider (NULL: not reported).';
+COMMENT ON COLUMN fieldops.fix.satellites IS 'GNSS satellites used in the fix, as the phone reports them (NULL: not reported).';
+COMMENT ON COLUMN fieldops.fix.cn0_mean_dbhz IS 'Mean carrier-to-noise density of the satellites used, dB-Hz (NULL: not reported).';
+COMMENT ON COLUMN fieldops.fix.cn0_sd_dbhz IS 'Standard deviation of that C/N0 across satellites, dB-Hz: real skies vary, simulators often do not.';
+COMMENT ON COLUMN fieldops.fix.wifi IS 'The Wi-Fi scan with the fix: [{"bssid": "aa:bb:cc:dd:ee:ff", "rssi_dbm": -61, "age_s": 2}, ...], BSSIDs normalised to lower case with colons.';
+COMMENT ON COLUMN fieldops.fix.cells IS 'Observed cells: [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789, "signal_dbm": -85, "serving": true, "radio": "lte"}, ...].';
+COMMENT ON COLUMN fieldops.fix.client_ip IS 'The IP address the upload came from, as the mobile back end saw it.';
+COMMENT ON COLUMN fieldops.fix.integrity IS 'A summary of the app integrity verdict (Play Integrity, App Attest) the mobile back end checked, as a JSON object.';
+COMMENT ON COLUMN fieldops.fix.score IS 'Spoof score 0 (surely genuine) to 100 (surely spoofed); NULL until the fix is scored.';
+COMMENT ON COLUMN fieldops.fix.band IS 'green, amber (review) or red (alert); NULL until scored.';
+COMMENT ON COLUMN fieldops.fix.reasons IS 'The signals that moved the score: [{"code": ..., "points": ..., numbers}, ...]; NULL until scored.';
+COMMENT ON COLUMN fieldops.fix.model_version IS 'The scoring model that produced score, band and reasons.';
 
 SELECT fieldops.secure_tenant_table('fieldops.fix');
 
@@ -316,13 +340,210 @@ COMMENT ON FUNCTION fieldops.job_fix_purge(bigint, jsonb) IS
 -- Ingest
 --
 
+CREATE TYPE fieldops.fix_observations AS (
+    problem        text,
+    satellites     smallint,
+    cn0_mean_dbhz  real,
+    cn0_sd_dbhz    real,
+    wifi           jsonb,
+    cells          jsonb,
+    client_ip      inet,
+    integrity      jsonb
+);
+COMMENT ON TYPE fieldops.fix_observations IS
+'Internal: what a fix element reports besides its position (GNSS status, Wi-Fi scan, cells, client IP, integrity verdict), checked and normalised by fix_observations(); problem is the first mistake, NULL when none.';
+
+CREATE FUNCTION fieldops.fix_observations(p_elem jsonb, p_n integer)
+RETURNS fieldops.fix_observations
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+DECLARE
+    r fieldops.fix_observations;
+    c_ap_keys constant text[] := ARRAY['bssid', 'rssi_dbm', 'age_s'];
+    c_cell_keys constant text[] := ARRAY['mcc', 'mnc', 'lac', 'cid', 'signal_dbm', 'serving', 'radio'];
+    v jsonb;
+    e jsonb;
+    i integer;
+    k text;
+    v_bssid text;
+    v_seen text[] := '{}';
+    v_out jsonb := '[]';
+    v_where text;
+BEGIN
+    -- GNSS status
+    v := p_elem -> 'satellites';
+    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number' OR v::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc(v::numeric)
+           OR v::numeric NOT BETWEEN 0 AND 255 THEN
+            r.problem := pg_catalog.format('p_fixes[%s].satellites must be an integer between 0 and 255 or null, got %s', p_n, pg_catalog.left(v::text, 60));
+            RETURN r;
+        END IF;
+        r.satellites := v::numeric;
+    END IF;
+    FOREACH k IN ARRAY ARRAY['cn0_mean_dbhz', 'cn0_sd_dbhz'] LOOP
+        v := p_elem -> k;
+        CONTINUE WHEN v IS NULL OR v OPERATOR(pg_catalog.=) 'null';
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number'
+           OR v::numeric NOT BETWEEN 0 AND (CASE k WHEN 'cn0_mean_dbhz' THEN 70 ELSE 50 END) THEN
+            r.problem := pg_catalog.format('p_fixes[%s].%s must be a number between 0 and %s (dB-Hz) or null, got %s', p_n, k,
+                                           CASE k WHEN 'cn0_mean_dbhz' THEN 70 ELSE 50 END, pg_catalog.left(v::text, 60));
+            RETURN r;
+        END IF;
+        IF k OPERATOR(pg_catalog.=) 'cn0_mean_dbhz' THEN
+            r.cn0_mean_dbhz := v::numeric;
+        ELSE
+            r.cn0_sd_dbhz := v::numeric;
+        END IF;
+    END LOOP;
+
+    -- the Wi-Fi scan
+    v := p_elem -> 'wifi';
+    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'array' OR pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.>) 200 THEN
+            r.problem := pg_catalog.format('p_fixes[%s].wifi must be an array of at most 200 access points or null, got %s', p_n,
+                                           pg_catalog.left(v::text, 60));
+            RETURN r;
+        END IF;
+        FOR i IN 0 .. pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.-) 1 LOOP
+            e := v -> i;
+            v_where := pg_catalog.format('p_fixes[%s].wifi[%s]', p_n, i);
+            IF pg_catalog.jsonb_typeof(e) OPERATOR(pg_catalog.<>) 'object' THEN
+                r.problem := pg_catalog.format('%s must be an object such as {"bssid": "a4:5e:60:12:34:56", "rssi_dbm": -61}, got %s',
+                                               v_where, pg_catalog.left(e::text, 60));
+                RETURN r;
+            END IF;
+            SELECT pg_catalog.min(x) INTO k FROM pg_catalog.jsonb_object_keys(e OPERATOR(pg_catalog.-) c_ap_keys) AS x;
+            IF k IS NOT NULL THEN
+                r.problem := pg_catalog.format('%s has an unknown key "%s" (known keys: %s)', v_where, pg_catalog.left(k, 40),
+                                               pg_catalog.array_to_string(c_ap_keys, ', '));
+                RETURN r;
+            END IF;
+            v_bssid := e ->> 'bssid';
+            IF pg_catalog.jsonb_typeof(e -> 'bssid') IS DISTINCT FROM 'string'
+               OR v_bssid !~ '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}$' THEN
+                r.problem := pg_catalog.format('%s.bssid must be a MAC address such as "a4:5e:60:12:34:56", got %s', v_where,
+                                               COALESCE(pg_catalog.left((e -> 'bssid')::text, 60), 'nothing'));
+                RETURN r;
+            END IF;
+            v_bssid := pg_catalog.lower(pg_catalog.replace(v_bssid, '-', ':'));
+            IF v_bssid OPERATOR(pg_catalog.=) ANY (v_seen) THEN
+                r.problem := pg_catalog.format('%s.bssid %s appears twice in the scan', v_where, v_bssid);
+                RETURN r;
+            END IF;
+            v_seen := v_seen OPERATOR(pg_catalog.||) v_bssid;
+            IF e ? 'rssi_dbm' AND (pg_catalog.jsonb_typeof(e -> 'rssi_dbm') OPERATOR(pg_catalog.<>) 'number'
+                                  OR (e -> 'rssi_dbm')::numeric NOT BETWEEN -127 AND 0) THEN
+                r.problem := pg_catalog.format('%s.rssi_dbm must be a number between -127 and 0 (dBm), got %s', v_where,
+                                               pg_catalog.left((e -> 'rssi_dbm')::text, 60));
+                RETURN r;
+            END IF;
+            IF e ? 'age_s' AND (pg_catalog.jsonb_typeof(e -> 'age_s') OPERATOR(pg_catalog.<>) 'number'
+                               OR (e -> 'age_s')::numeric NOT BETWEEN 0 AND 86400) THEN
+                r.problem := pg_catalog.format('%s.age_s must be a number of seconds between 0 and 86400, got %s', v_where,
+                                               pg_catalog.left((e -> 'age_s')::text, 60));
+                RETURN r;
+            END IF;
+            v_out := v_out OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(
+                pg_catalog.jsonb_set(e, '{bssid}', pg_catalog.to_jsonb(v_bssid)));
+        END LOOP;
+        r.wifi := v_out;
+    END IF;
+
+    -- cells
+    v := p_elem -> 'cells';
+    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'array' OR pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.>) 32 THEN
+            r.problem := pg_catalog.format('p_fixes[%s].cells must be an array of at most 32 cells or null, got %s', p_n,
+                                           pg_catalog.left(v::text, 60));
+            RETURN r;
+        END IF;
+        FOR i IN 0 .. pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.-) 1 LOOP
+            e := v -> i;
+            v_where := pg_catalog.format('p_fixes[%s].cells[%s]', p_n, i);
+            IF pg_catalog.jsonb_typeof(e) OPERATOR(pg_catalog.<>) 'object' THEN
+                r.problem := pg_catalog.format('%s must be an object such as {"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789}, got %s',
+                                               v_where, pg_catalog.left(e::text, 60));
+                RETURN r;
+            END IF;
+            SELECT pg_catalog.min(x) INTO k FROM pg_catalog.jsonb_object_keys(e OPERATOR(pg_catalog.-) c_cell_keys) AS x;
+            IF k IS NOT NULL THEN
+                r.problem := pg_catalog.format('%s has an unknown key "%s" (known keys: %s)', v_where, pg_catalog.left(k, 40),
+                                               pg_catalog.array_to_string(c_cell_keys, ', '));
+                RETURN r;
+            END IF;
+            FOREACH k IN ARRAY ARRAY['mcc', 'mnc', 'lac', 'cid'] LOOP
+                IF pg_catalog.jsonb_typeof(e -> k) IS DISTINCT FROM 'number'
+                   OR (e -> k)::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((e -> k)::numeric)
+                   OR (e -> k)::numeric NOT BETWEEN (CASE k WHEN 'mcc' THEN 1 ELSE 0 END)
+                                                AND (CASE k WHEN 'mcc' THEN 999 WHEN 'mnc' THEN 999
+                                                            WHEN 'lac' THEN 16777215 ELSE 68719476735 END) THEN
+                    r.problem := pg_catalog.format('%s.%s must be an integer between %s and %s, got %s', v_where, k,
+                                                   CASE k WHEN 'mcc' THEN 1 ELSE 0 END,
+                                                   CASE k WHEN 'mcc' THEN 999 WHEN 'mnc' THEN 999
+                                                          WHEN 'lac' THEN 16777215 ELSE 68719476735 END,
+                                                   COALESCE(pg_catalog.left((e -> k)::text, 60), 'nothing'));
+                    RETURN r;
+                END IF;
+            END LOOP;
+            IF e ? 'signal_dbm' AND (pg_catalog.jsonb_typeof(e -> 'signal_dbm') OPERATOR(pg_catalog.<>) 'number'
+                                    OR (e -> 'signal_dbm')::numeric NOT BETWEEN -160 AND 0) THEN
+                r.problem := pg_catalog.format('%s.signal_dbm must be a number between -160 and 0 (dBm), got %s', v_where,
+                                               pg_catalog.left((e -> 'signal_dbm')::text, 60));
+                RETURN r;
+            END IF;
+            IF e ? 'serving' AND pg_catalog.jsonb_typeof(e -> 'serving') OPERATOR(pg_catalog.<>) 'boolean' THEN
+                r.problem := pg_catalog.format('%s.serving must be true or false, got %s', v_where, pg_catalog.left((e -> 'serving')::text, 60));
+                RETURN r;
+            END IF;
+            IF e ? 'radio' AND ((e ->> 'radio') IS NULL
+                                OR NOT (e ->> 'radio') OPERATOR(pg_catalog.=) ANY (ARRAY['gsm', 'cdma', 'wcdma', 'lte', 'nr'])) THEN
+                r.problem := pg_catalog.format('%s.radio must be one of gsm, cdma, wcdma, lte, nr, got %s', v_where,
+                                               pg_catalog.left((e -> 'radio')::text, 60));
+                RETURN r;
+            END IF;
+        END LOOP;
+        r.cells := v;
+    END IF;
+
+    -- where the upload came from, and the app's integrity verdict
+    v := p_elem -> 'client_ip';
+    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+           OR (v #>> '{}') !~ '^[0-9A-Fa-f.:]{2,45}$' THEN
+            r.problem := pg_catalog.format('p_fixes[%s].client_ip must be an IPv4 or IPv6 address as a string, got %s', p_n,
+                                           pg_catalog.left(v::text, 60));
+            RETURN r;
+        END IF;
+        BEGIN
+            r.client_ip := (v #>> '{}')::inet;
+        EXCEPTION WHEN invalid_text_representation THEN
+            r.problem := pg_catalog.format('p_fixes[%s].client_ip must be an IPv4 or IPv6 address as a string, got %s', p_n,
+                                           pg_catalog.left(v::text, 60));
+            RETURN r;
+        END;
+    END IF;
+    v := p_elem -> 'integrity';
+    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'object' OR pg_catalog.length(v::text) OPERATOR(pg_catalog.>) 4096 THEN
+            r.problem := pg_catalog.format('p_fixes[%s].integrity must be a JSON object of at most 4 kB (a summary of the verdict) or null', p_n);
+            RETURN r;
+        END IF;
+        r.integrity := v;
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION fieldops.fix_observations(jsonb, integer) IS
+'Internal (ingest_fixes()): check and normalise what element p_n of p_fixes reports besides its position: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi [{bssid, rssi_dbm, age_s}], cells [{mcc, mnc, lac, cid, signal_dbm, serving, radio}], client_ip, integrity.';
+
 CREATE FUNCTION fieldops.ingest_fixes(p_tenant_id bigint, p_fixes jsonb, p_options jsonb DEFAULT '{}')
 RETURNS TABLE (idx integer, fix_id bigint, status text, reason text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     c_keys constant text[] := ARRAY['device_uid', 'recorded_at', 'lat', 'lon', 'accuracy_m', 'altitude_m',
-                                    'speed_mps', 'bearing_deg', 'provider', 'mock'];
+                                    'speed_mps', 'bearing_deg', 'provider', 'mock', 'satellites', 'cn0_mean_dbhz',
+                                    'cn0_sd_dbhz', 'wifi', 'cells', 'client_ip', 'integrity'];
     v_skip boolean;
     v_count integer;
     v_tz text;
@@ -352,6 +573,7 @@ DECLARE
     a_brg real[];
     a_prov text[];
     a_mock boolean[];
+    a_obs fieldops.fix_observations[];
     -- what the INSERT stored, and the stored fix of every element
     i_dev bigint[];
     i_at timestamptz[];
@@ -498,8 +720,13 @@ BEGIN
                  ORDER BY x.bound_at DESC LIMIT 1) b ON p.at IS NOT NULL
           LEFT JOIN fieldops.worker w
                  ON w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND w.worker_id OPERATOR(pg_catalog.=) b.worker_id
+    ), observed AS MATERIALIZED (
+        -- (only elements that report any of these: most position reports do not)
+        SELECT b.*, CASE WHEN b.j ?| ARRAY['satellites', 'cn0_mean_dbhz', 'cn0_sd_dbhz', 'wifi', 'cells', 'client_ip', 'integrity']
+                         THEN fieldops.fix_observations(b.j, b.n) END AS obs
+          FROM bound b
     ), checked AS MATERIALIZED (
-        SELECT v.n, v.dev, v.worker, v.at, v.lon, v.lat, v.acc, v.alt, v.spd, v.brg, v.prov, v.mock,
+        SELECT v.n, v.dev, v.worker, v.at, v.lon, v.lat, v.acc, v.alt, v.spd, v.brg, v.prov, v.mock, v.obs,
                v.hired_on, v.left_on, v.work_schedule,
                CASE
                WHEN v.te OPERATOR(pg_catalog.<>) 'object' THEN
@@ -542,6 +769,8 @@ BEGIN
                    pg_catalog.format('p_fixes[%s].provider must be one of gps, network, fused, wifi, cell, passive, got %s', v.n, pg_catalog.left((v.j -> 'provider')::text, 60))
                WHEN v.t_mock NOT IN ('null', 'boolean') THEN
                    pg_catalog.format('p_fixes[%s].mock must be true, false or null, got %s', v.n, pg_catalog.left((v.j -> 'mock')::text, 60))
+               WHEN (v.obs).problem IS NOT NULL THEN
+                   (v.obs).problem
                WHEN v.dev IS NULL THEN
                    pg_catalog.format('p_fixes[%s].device_uid "%s" is not a device of tenant %s', v.n, pg_catalog.left(v.uid, 60), p_tenant_id)
                WHEN v.dev_status OPERATOR(pg_catalog.<>) 'active' THEN
@@ -552,7 +781,7 @@ BEGIN
                                      pg_catalog.left((v.j -> 'recorded_at')::text, 60))
                END AS err,
                (v.at AT TIME ZONE v_tz) AS local_at
-          FROM bound v
+          FROM observed v
     ), classified AS MATERIALIZED (
         SELECT c.*,
                -- the first valid element with the same device and instant is the one that counts
@@ -584,10 +813,11 @@ BEGIN
            pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.spd::real END ORDER BY x.n),
            pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.brg::real END ORDER BY x.n),
            pg_catalog.array_agg(x.prov ORDER BY x.n),
-           pg_catalog.array_agg(x.mock ORDER BY x.n)
+           pg_catalog.array_agg(x.mock ORDER BY x.n),
+           pg_catalog.array_agg(x.obs ORDER BY x.n)
       INTO a_err, a_status, a_reason, a_first, a_store, a_dev, a_worker, a_at, a_lon, a_lat,
-           a_acc, a_alt, a_spd, a_brg, a_prov, a_mock
-      FROM (SELECT c.n, c.err, c.first_n, c.dev, c.worker, c.at, c.lon, c.lat, c.acc, c.alt, c.spd, c.brg, c.prov, c.mock,
+           a_acc, a_alt, a_spd, a_brg, a_prov, a_mock, a_obs
+      FROM (SELECT c.n, c.err, c.first_n, c.dev, c.worker, c.at, c.lon, c.lat, c.acc, c.alt, c.spd, c.brg, c.prov, c.mock, c.obs,
                    CASE WHEN c.err IS NOT NULL THEN 'rejected'
                         WHEN c.first_n OPERATOR(pg_catalog.<>) c.n THEN 'duplicate'
                         WHEN c.at OPERATOR(pg_catalog.<) v_expired_before THEN 'expired'
@@ -635,9 +865,13 @@ BEGIN
         BEGIN
             WITH ins AS (
                 INSERT INTO fieldops.fix AS f (tenant_id, device_id, worker_id, recorded_at, geom, accuracy_m, altitude_m,
-                                               speed_mps, bearing_deg, provider, is_mock)
+                                               speed_mps, bearing_deg, provider, is_mock, satellites, cn0_mean_dbhz,
+                                               cn0_sd_dbhz, wifi, cells, client_ip, integrity)
                 SELECT p_tenant_id, u.dev, u.worker, u.at, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.acc, u.alt,
-                       u.spd, u.brg, u.prov, u.mock
+                       u.spd, u.brg, u.prov, u.mock, (a_obs[u.ord]).satellites, (a_obs[u.ord]).cn0_mean_dbhz,
+                       (a_obs[u.ord]).cn0_sd_dbhz, (a_obs[u.ord]).wifi, (a_obs[u.ord]).cells, (a_obs[u.ord]).client_ip,
+                       (a_obs[u.ord]).integrity
+                  -- (a_obs is indexed, not unnested: unnest() would spread a composite over several columns)
                   FROM unnest(a_store, a_dev, a_worker, a_at, a_lon, a_lat, a_acc, a_alt, a_spd, a_brg, a_prov, a_mock)
                        WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, ord)
                  WHERE u.store
@@ -694,3 +928,4 @@ COMMENT ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) IS
 'Store a batch (JSON array, at most 10000) of location fixes as a mobile back end forwards them: {"device_uid", "recorded_at" (ISO 8601 with offset, or epoch ms), "lat", "lon", "provider" (gps|network|fused|wifi|cell|passive), optional "accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "mock"}. One row per element: stored (fix_id), duplicate (fix_id of the fix already stored), off_duty (stored only if store_off_duty_fixes), expired (older than fix_retention_days), rejected (with p_options {"on_error": "skip"}; otherwise a bad element fails the call with 22023 naming p_fixes[i] and the field).';
 
 GRANT EXECUTE ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) TO fieldops_app;
+GRANT EXECUTE ON FUNCTION fieldops.fix_observations(jsonb, integer) TO fieldops_api;
