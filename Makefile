@@ -15,16 +15,16 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" fieldops
 
 MODULE_big = fieldops
 CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o src/trips_core.o \
-             src/sig_core.o src/manifest_core.o src/receipt_core.o
+             src/sig_core.o src/manifest_core.o src/receipt_core.o src/spoof_core.o
 OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o src/trips.o \
-             src/photo_sig.o src/photo_manifest.o src/photo_receipt.o src/photo_devsign.o $(CORE_OBJS)
+             src/photo_sig.o src/photo_manifest.o src/photo_receipt.o src/photo_devsign.o src/spoof.o $(CORE_OBJS)
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # The upgrade script from the previous release is made of the SQL files that
 # are new in this version (CREATE OR REPLACE for changed functions included)
 # and 99_finish.sql, which every install and upgrade ends with.
 PREVIOUS_VERSION = 0.1.0
-UPGRADE_SOURCES  = src/sql/22_departure.sql src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/47_trips.sql \
+UPGRADE_SOURCES  = src/sql/22_departure.sql src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/46_spoof.sql src/sql/47_trips.sql \
                    src/sql/60_photo.sql src/sql/95_builtin_jobs.sql src/sql/99_finish.sql
 UPGRADE_SCRIPT   = fieldops--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built  = fieldops--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
@@ -117,6 +117,10 @@ UNIT_TESTS += test/unit/sig_test
 test/unit/manifest_test: test/unit/manifest_test.c src/manifest_core.c src/manifest_core.h test/unit/unit.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/manifest_test.c src/manifest_core.c
 UNIT_TESTS += test/unit/manifest_test
+
+test/unit/spoof_test: test/unit/spoof_test.c src/spoof_core.c src/spoof_core.h src/geo_kernel.c src/geo_kernel.h test/unit/unit.h
+	$(CC) $(UNIT_CFLAGS) -Itest/unit -o $@ test/unit/spoof_test.c src/spoof_core.c src/geo_kernel.c -lproj -lm
+UNIT_TESTS += test/unit/spoof_test
 
 test/unit/receipt_test: test/unit/receipt_test.c src/receipt_core.c src/receipt_core.h test/unit/unit.h
 	$(CC) $(UNIT_CFLAGS) -Itest/unit -o $@ test/unit/receipt_test.c src/receipt_core.c -lsodium

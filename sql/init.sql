@@ -33,3 +33,17 @@ SELECT (fieldops.library_info() ? 'libsodium') AS has_sodium,
 -- the settings of the launcher exist
 -- (the receipt key file lives in the test's work directory: its name only)
 SELECT name, regexp_replace(setting, '^/.*/', '.../') AS setting, context FROM pg_settings WHERE name LIKE 'fieldops.%' ORDER BY 1;
+
+-- shared by the tests that follow: the SQLSTATE and message of a statement
+-- that fails, so a catalogue of bad input reads as one table
+CREATE SCHEMA regress;
+GRANT USAGE ON SCHEMA regress TO PUBLIC;
+CREATE FUNCTION regress.sqlerr(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE p_sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+GRANT EXECUTE ON FUNCTION regress.sqlerr(text) TO PUBLIC;

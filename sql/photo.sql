@@ -21,14 +21,6 @@ CREATE FUNCTION photo_test.public_key(text, bytea) RETURNS bytea
     AS 'fieldops', 'fieldops_dev_public_key' LANGUAGE C STRICT;
 CREATE FUNCTION photo_test.sign(text, bytea, bytea) RETURNS bytea
     AS 'fieldops', 'fieldops_dev_sign' LANGUAGE C STRICT;
-CREATE FUNCTION photo_test.sqlerr(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE p_sql;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 -- the reason codes of a verdict, in order
 CREATE FUNCTION photo_test.codes(p_reasons jsonb) RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(r ->> 'code', ',' ORDER BY o) FROM jsonb_array_elements(p_reasons) WITH ORDINALITY AS x(r, o)
@@ -54,9 +46,9 @@ SELECT fieldops.ed25519_verify('', :'ed1_sig', :'ed1_pub') AS rfc_test1,
        photo_test.public_key('ed25519', :'ed1_seed') = :'ed1_pub'::bytea AS seed_gives_rfc_key,
        photo_test.sign('ed25519', :'ed1_seed', '') = :'ed1_sig'::bytea AS signing_gives_rfc_signature;
 -- malformed Ed25519 keys are errors: wrong length, not a curve point, small order
-SELECT photo_test.sqlerr($$SELECT fieldops.ed25519_verify('\x72', '$$ || :'ed2_sig' || $$', '\x0102')$$) AS short_key;
-SELECT photo_test.sqlerr($$SELECT fieldops.ed25519_verify('\x72', '$$ || :'ed2_sig' || $$', '\x0100000000000000000000000000000000000000000000000000000000000000')$$) AS identity_point;
-SELECT photo_test.sqlerr($$SELECT fieldops.ed25519_verify('\x72', '$$ || :'ed2_sig' || $$', '\xecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f')$$) AS not_canonical;
+SELECT regress.sqlerr($$SELECT fieldops.ed25519_verify('\x72', '$$ || :'ed2_sig' || $$', '\x0102')$$) AS short_key;
+SELECT regress.sqlerr($$SELECT fieldops.ed25519_verify('\x72', '$$ || :'ed2_sig' || $$', '\x0100000000000000000000000000000000000000000000000000000000000000')$$) AS identity_point;
+SELECT regress.sqlerr($$SELECT fieldops.ed25519_verify('\x72', '$$ || :'ed2_sig' || $$', '\xecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f')$$) AS not_canonical;
 
 -- ES256 with a key from a seed; signatures are DER with a random k
 SELECT sha256('fieldops photo test: es256 key one') AS es1_seed, sha256('fieldops photo test: es256 key two') AS es2_seed \gset
@@ -86,13 +78,13 @@ SELECT fieldops.es256_verify('hello', :'es1_sig', :'es1_spki') AS spki_form,
        fieldops.canonical_public_key('es256', :'es1_spki') = :'es1_pub'::bytea AS same_canonical_key,
        fieldops.canonical_public_key('ed25519', :'ed1_pub') = :'ed1_pub'::bytea AS ed25519_canonical;
 -- malformed ES256 keys are errors
-SELECT photo_test.sqlerr(format('SELECT fieldops.es256_verify(%L, %L, %L)', 'hello', :'es1_sig', k)) AS result, what
+SELECT regress.sqlerr(format('SELECT fieldops.es256_verify(%L, %L, %L)', 'hello', :'es1_sig', k)) AS result, what
   FROM (VALUES ('\x02'::bytea || substring(:'es1_pub'::bytea FROM 2 FOR 32), 'compressed point'),
                (substring(:'es1_pub'::bytea FROM 2), '64 bytes without prefix'),
                (overlay(:'es1_pub'::bytea PLACING '\x00' FROM 65), 'point not on the curve'),
                (:'es1_spki'::bytea || '\x00', 'SPKI with a trailing byte'),
                ('\x'::bytea, 'empty')) AS t(k, what);
-SELECT photo_test.sqlerr($$SELECT fieldops.canonical_public_key('rsa', '\x00')$$) AS unknown_algorithm;
+SELECT regress.sqlerr($$SELECT fieldops.canonical_public_key('rsa', '\x00')$$) AS unknown_algorithm;
 
 -- perceptual hashes: distance and the 8 band keys
 SELECT fieldops.hamming64(0, 0) AS same, fieldops.hamming64(0, -1) AS all_bits,
@@ -111,7 +103,7 @@ SELECT version, algorithm, offline_nonce, os_mock, stamped, tenant_id, worker_id
        nonce = decode(repeat('a5', 32), 'hex') AS nonce_ok
   FROM fieldops.parse_photo_manifest(:'example');
 -- decoding refuses what the encoder would never produce
-SELECT photo_test.sqlerr(format('SELECT fieldops.parse_photo_manifest(%L)', m)) AS result, what
+SELECT regress.sqlerr(format('SELECT fieldops.parse_photo_manifest(%L)', m)) AS result, what
   FROM (VALUES (substring(:'example'::bytea FROM 1 FOR 195), 'one byte short'),
                (:'example'::bytea || '\x00', 'one byte long'),
                (overlay(:'example'::bytea PLACING 'X' FROM 1), 'magic'),
@@ -123,7 +115,7 @@ SELECT photo_test.sqlerr(format('SELECT fieldops.parse_photo_manifest(%L)', m)) 
                (overlay(:'example'::bytea PLACING decode(repeat('00', 32), 'hex') FROM 101), 'zero photo hash'),
                (overlay(:'example'::bytea PLACING decode(repeat('00', 32), 'hex') FROM 165), 'zero nonce')) AS t(m, what);
 -- the encoder's argument checks
-SELECT photo_test.sqlerr(q) AS result
+SELECT regress.sqlerr(q) AS result
   FROM (VALUES
     ($$SELECT fieldops.photo_manifest('rsa', decode(repeat('5c', 32), 'hex'), 1, 1, 1, 0, now(), 0, 0, NULL, 1, decode(repeat('11', 32), 'hex'), NULL, decode(repeat('a5', 32), 'hex'))$$),
     ($$SELECT fieldops.photo_manifest('es256', '\x01', 1, 1, 1, 0, now(), 0, 0, NULL, 1, decode(repeat('11', 32), 'hex'), NULL, decode(repeat('a5', 32), 'hex'))$$),
@@ -178,7 +170,7 @@ SELECT :'k1'::bytea = sha256(:'es1_pub'::bytea) AS key_id_is_sha256_of_canonical
 SELECT fieldops.register_device_key(:pt, :d2, 'ed25519', :'ed1_pub') AS k2 \gset
 SELECT algorithm, status, length(public_key) AS key_bytes, attestation, last_counter
   FROM fieldops.device_key WHERE tenant_id = :pt ORDER BY device_key_id;
-SELECT photo_test.sqlerr(q) AS result
+SELECT regress.sqlerr(q) AS result
   FROM (VALUES
     (format('SELECT fieldops.register_device_key(%s, %s, %L, %L)', :pt, :d1, 'es256', :'es2_pub')),
     (format('SELECT fieldops.register_device_key(%s, %s, %L, %L)', :pt, :d3, 'es256', :'es1_pub')),
@@ -205,7 +197,7 @@ SELECT count(*) AS batch, count(DISTINCT n) AS distinct_nonces, bool_and(length(
   FROM fieldops.issue_photo_nonces(:pt, :d1, 5) AS n;
 SELECT offline, count(*), bool_and(expires_at - issued_at = CASE WHEN offline THEN interval '1 day' ELSE interval '15 min' END) AS ttl
   FROM fieldops.photo_nonce WHERE tenant_id = :pt GROUP BY offline ORDER BY offline;
-SELECT photo_test.sqlerr(q) AS result
+SELECT regress.sqlerr(q) AS result
   FROM (VALUES
     (format('SELECT fieldops.issue_photo_nonce(%s, %s, %s)', :pt, :d1, :v2)),
     (format('SELECT fieldops.issue_photo_nonce(%s, %s, %s)', :pt, :d1, 999999)),
@@ -430,7 +422,7 @@ SELECT count(*) FILTER (WHERE expires_at < now() - interval '7 days') AS purgeab
   FROM fieldops.photo_nonce WHERE tenant_id = :pt;
 SELECT fieldops.job_photo_nonce_purge(:pt, '{"batch": 1}');
 SELECT fieldops.job_photo_nonce_purge(:pt, '{}');
-SELECT photo_test.sqlerr(format('SELECT fieldops.job_photo_nonce_purge(%s, %L)', :pt, '{"keep_days": 0}')) AS result;
+SELECT regress.sqlerr(format('SELECT fieldops.job_photo_nonce_purge(%s, %L)', :pt, '{"keep_days": 0}')) AS result;
 SELECT count(*) AS nonces_left FROM fieldops.photo_nonce WHERE tenant_id = :pt;
 SELECT fieldops.set_tenant(:pt, false) IS NOT NULL AS pt_chosen;
 SELECT * FROM photo_test.shoot('ed25519', :'ed1_seed', :'k2', :w2, :d2, :v2, :'n_old', 5, 'after the purge');
@@ -441,7 +433,7 @@ SELECT job_name, scope, schedule, args FROM fieldops.builtin_jobs() WHERE job_na
 --
 SET ROLE photo_app;
 SELECT fieldops.set_tenant(:pt, false) IS NOT NULL AS pt_chosen;
-SELECT photo_test.sqlerr(q) AS result
+SELECT regress.sqlerr(q) AS result
   FROM (VALUES
     (format('SELECT fieldops.photo_receipt(%s, 1, now(), %L, %L, %L)', :pt, 'accepted', sha256(''), sha256(''))),
     ('SELECT fieldops.random_bytes(32)'),

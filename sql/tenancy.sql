@@ -43,6 +43,11 @@ BEGIN
 END
 $$;
 SELECT pg_temp.photo_rows(:beta, :pat, :patphone, :nyc1, 'beta key') AS beta_photo;
+-- an alert on one of each tenant's stored fixes (as a red score would raise)
+INSERT INTO fieldops.fix_alert (tenant_id, fix_id, device_id, worker_id, recorded_at, score, reasons, model_version)
+SELECT DISTINCT ON (f.tenant_id) f.tenant_id, f.fix_id, f.device_id, f.worker_id, f.recorded_at, 90,
+       '[{"code": "os_mock", "points": 75.0}]', 'tenancy-test'
+  FROM fieldops.fix f WHERE f.tenant_id IN (:acme, :beta) ORDER BY f.tenant_id, f.recorded_at;
 -- and Acme a fresh event (its older ones were purged by the jobs test)
 SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
 SELECT fieldops.upsert_worker(:acme, 'E106', '黄敏 Huang Min') AS huang \gset

@@ -29,7 +29,7 @@ CREATE FUNCTION pg_temp.fingerprint() RETURNS TABLE (object text, detail text) L
                                                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
                        || ' constraints=' || coalesce((SELECT string_agg(con.conname || ':' || pg_get_constraintdef(con.oid), ',' ORDER BY con.conname)
                                                          FROM pg_constraint con WHERE con.conrelid = c.oid), '')
-                       || ' indexes=' || coalesce((SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY 1)
+                       || ' indexes=' || coalesce((SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY pg_get_indexdef(i.indexrelid))
                                                      FROM pg_index i WHERE i.indrelid = c.oid), '')
                        || ' policies=' || coalesce((SELECT string_agg(pol.polname || ':' || pol.polroles::regrole[]::text || ':' ||
                                                                        coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || ':' ||

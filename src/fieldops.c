@@ -99,3 +99,29 @@ fieldops_bytea(const void *data, size_t len)
 	memcpy(VARDATA(out), data, len);
 	return out;
 }
+
+/*
+ * Call fn for every key of a jsonb object, with its value (containers are
+ * not descended into: fn gets them as jbvBinary).  The one loop over
+ * object keys that the parameter and scoring parsers share; each keeps its
+ * own messages.
+ */
+void
+fieldops_jsonb_each_key(JsonbContainer *jc, void (*fn) (const char *name, JsonbValue *v, void *arg), void *arg)
+{
+	JsonbIterator *it = JsonbIteratorInit(jc);
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *name;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		fn(name, &v, arg);
+	}
+}

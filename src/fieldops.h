@@ -20,6 +20,8 @@
 
 #include "postgres.h"
 
+#include "utils/jsonb.h"
+
 /* PostgreSQL 15 does not export these itself */
 extern PGDLLEXPORT void _PG_init(void);
 extern PGDLLEXPORT void fieldops_launcher_main(Datum main_arg);
@@ -35,6 +37,11 @@ extern bool fieldops_preloaded;
 
 /* fieldops.c: a palloc'd bytea holding a copy of len bytes */
 extern bytea *fieldops_bytea(const void *data, size_t len);
+
+/* fieldops.c: call fn(name, value, arg) for every key of a jsonb object */
+extern void fieldops_jsonb_each_key(JsonbContainer *jc,
+									void (*fn) (const char *name, JsonbValue *v, void *arg),
+									void *arg);
 
 /* tenant_context.c */
 extern void tenant_context_init(void);

@@ -177,14 +177,49 @@ parse_source(text *t)
  * the function that lists them.  special, if given, handles keys that are
  * not numbers and returns whether it did.
  */
+typedef struct ParamParse
+{
+	const char *what;
+	const ParamKey *keys;
+	int			nkeys;
+	void	   *base;
+	bool		(*special) (const char *name, JsonbValue *v, void *base);
+} ParamParse;
+
+/* one key of a parameter object */
+static void
+param_key(const char *name, JsonbValue *v, void *arg)
+{
+	ParamParse *pp = arg;
+	int			i;
+
+	if (pp->special && pp->special(name, v, pp->base))
+		return;
+	for (i = 0; i < pp->nkeys; i++)
+		if (strcmp(name, pp->keys[i].name) == 0)
+			break;
+	if (i == pp->nkeys)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown %s parameter \"%s\"", pp->what, name),
+				 errhint("See fieldops.%s_params() for the parameters and their defaults.", pp->what)));
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s parameter \"%s\" must be a number", pp->what, name)));
+	if (pp->keys[i].is_int)
+		*(int *) ((char *) pp->base + pp->keys[i].off) =
+			DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
+	else
+		*(double *) ((char *) pp->base + pp->keys[i].off) =
+			DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
 void
 parse_param_object(Jsonb *jb, const char *what, const ParamKey *keys, int nkeys,
 				   void *base, bool (*special) (const char *name, JsonbValue *v, void *base))
 {
-	JsonbIterator *it;
-	JsonbValue	k,
-				v;
-	JsonbIteratorToken tok;
+	ParamParse	pp = {what, keys, nkeys, base, special};
 
 	if (jb == NULL)
 		return;
@@ -192,37 +227,7 @@ parse_param_object(Jsonb *jb, const char *what, const ParamKey *keys, int nkeys,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s parameters must be a JSON object", what)));
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-	{
-		char	   *name;
-		int			i;
-
-		if (tok != WJB_KEY)
-			continue;
-		name = pnstrdup(k.val.string.val, k.val.string.len);
-		(void) JsonbIteratorNext(&it, &v, true);
-		if (special && special(name, &v, base))
-			continue;
-		for (i = 0; i < nkeys; i++)
-			if (strcmp(name, keys[i].name) == 0)
-				break;
-		if (i == nkeys)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown %s parameter \"%s\"", what, name),
-					 errhint("See fieldops.%s_params() for the parameters and their defaults.", what)));
-		if (v.type != jbvNumeric)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s parameter \"%s\" must be a number", what, name)));
-		if (keys[i].is_int)
-			*(int *) ((char *) base + keys[i].off) =
-				DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-		else
-			*(double *) ((char *) base + keys[i].off) =
-				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-	}
+	fieldops_jsonb_each_key(&jb->root, param_key, &pp);
 }
 
 /* the one mileage parameter that is not a number: ref_time */

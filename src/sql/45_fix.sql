@@ -537,7 +537,7 @@ COMMENT ON FUNCTION fieldops.fix_observations(jsonb, integer) IS
 'Internal (ingest_fixes()): check and normalise what element p_n of p_fixes reports besides its position: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi [{bssid, rssi_dbm, age_s}], cells [{mcc, mnc, lac, cid, signal_dbm, serving, radio}], client_ip, integrity.';
 
 CREATE FUNCTION fieldops.ingest_fixes(p_tenant_id bigint, p_fixes jsonb, p_options jsonb DEFAULT '{}')
-RETURNS TABLE (idx integer, fix_id bigint, status text, reason text)
+RETURNS TABLE (idx integer, fix_id bigint, status text, reason text, score integer, band text, reasons jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
@@ -904,6 +904,11 @@ BEGIN
                             AND x.recorded_at OPERATOR(pg_catalog.=) u.at) old
              ON u.store AND i.id IS NULL;
 
+    -- the spoof score of every fix stored now (alerts for red ones)
+    IF i_dev IS NOT NULL THEN
+        PERFORM fieldops.score_fixes(p_tenant_id, i_dev, i_at);
+    END IF;
+
     -- derived state, in the same transaction: when each device was last heard of
     UPDATE fieldops.device d
        SET last_seen_at = m.last_at
@@ -919,13 +924,20 @@ BEGIN
                CASE WHEN a_dup[u.ord] THEN 'duplicate'
                     WHEN u.st OPERATOR(pg_catalog.=) 'off_duty_stored' THEN 'off_duty'
                     ELSE u.st END,
-               CASE WHEN a_dup[u.ord] THEN 'already stored' ELSE u.why END
+               CASE WHEN a_dup[u.ord] THEN 'already stored' ELSE u.why END,
+               x.score::integer, x.band, x.reasons
           FROM unnest(a_status, a_reason, a_first) WITH ORDINALITY AS u(st, why, first, ord)
+          -- the stored fix's score (for a duplicate: the fix stored first)
+          LEFT JOIN fieldops.fix x
+                 ON x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                AND x.device_id OPERATOR(pg_catalog.=) a_dev[CASE WHEN u.st OPERATOR(pg_catalog.=) 'duplicate' THEN u.first OPERATOR(pg_catalog.+) 1 ELSE u.ord END]
+                AND x.recorded_at OPERATOR(pg_catalog.=) a_at[CASE WHEN u.st OPERATOR(pg_catalog.=) 'duplicate' THEN u.first OPERATOR(pg_catalog.+) 1 ELSE u.ord END]
+                AND a_fix[CASE WHEN u.st OPERATOR(pg_catalog.=) 'duplicate' THEN u.first OPERATOR(pg_catalog.+) 1 ELSE u.ord END] IS NOT NULL
          ORDER BY u.ord;
 END
 $$;
 COMMENT ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) IS
-'Store a batch (JSON array, at most 10000) of location fixes as a mobile back end forwards them: {"device_uid", "recorded_at" (ISO 8601 with offset, or epoch ms), "lat", "lon", "provider" (gps|network|fused|wifi|cell|passive), optional "accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "mock"}. One row per element: stored (fix_id), duplicate (fix_id of the fix already stored), off_duty (stored only if store_off_duty_fixes), expired (older than fix_retention_days), rejected (with p_options {"on_error": "skip"}; otherwise a bad element fails the call with 22023 naming p_fixes[i] and the field).';
+'Store a batch (JSON array, at most 10000) of location fixes as a mobile back end forwards them: {"device_uid", "recorded_at" (ISO 8601 with offset, or epoch ms), "lat", "lon", "provider" (gps|network|fused|wifi|cell|passive), optional "accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "mock"}. One row per element: stored (fix_id), duplicate (fix_id of the fix already stored), off_duty (stored only if store_off_duty_fixes), expired (older than fix_retention_days), rejected (with p_options {"on_error": "skip"}; otherwise a bad element fails the call with 22023 naming p_fixes[i] and the field). Optional observations: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity. Every stored fix is scored for spoofing (score, band, reasons; red ones raise an alert).';
 
 GRANT EXECUTE ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) TO fieldops_app;
 GRANT EXECUTE ON FUNCTION fieldops.fix_observations(jsonb, integer) TO fieldops_api;

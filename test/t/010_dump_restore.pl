@@ -292,7 +292,7 @@ for my $k (sort keys %$before)
 my $partitions_query = q{
 	SELECT string_agg(format('%s %s %s rls=%s policies=%s acl=%s member=%s', c.relname,
 	                         pg_get_expr(c.relpartbound, c.oid),
-	                         (SELECT string_agg(pg_get_indexdef(x.indexrelid), ';' ORDER BY 1) FROM pg_index x WHERE x.indrelid = c.oid),
+	                         (SELECT string_agg(pg_get_indexdef(x.indexrelid), ';' ORDER BY pg_get_indexdef(x.indexrelid)) FROM pg_index x WHERE x.indrelid = c.oid),
 	                         c.relrowsecurity,
 	                         (SELECT string_agg(polname, ',' ORDER BY polname) FROM pg_policy WHERE polrelid = c.oid),
 	                         (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a),
