@@ -268,6 +268,7 @@ DECLARE
     v_created integer;
     v_moved bigint;
     v_dropped text[] := ARRAY[]::text[];
+    v_try integer;
     p record;
 BEGIN
     v_ahead := fieldops.job_int_arg(p_args, 'days_ahead', 0, 365, 7);
@@ -300,8 +301,22 @@ BEGIN
         END IF;
     END LOOP;
 
-    SELECT pg_catalog.count(*), COALESCE(pg_catalog.sum(e.rows_moved), 0) INTO v_created, v_moved
-      FROM fieldops.ensure_fix_partitions(v_today OPERATOR(pg_catalog.-) 1, v_today OPERATOR(pg_catalog.+) v_ahead) e;
+    -- An ingest that stored fixes and now scores them (an UPDATE through
+    -- fieldops.fix) can hold partitions this attach needs while waiting for
+    -- one it holds: when the deadlock detector picks this job, give the
+    -- locks back (the subtransaction) and try again once the ingest is done.
+    FOR v_try IN 1..3 LOOP
+        BEGIN
+            SELECT pg_catalog.count(*), COALESCE(pg_catalog.sum(e.rows_moved), 0) INTO v_created, v_moved
+              FROM fieldops.ensure_fix_partitions(v_today OPERATOR(pg_catalog.-) 1, v_today OPERATOR(pg_catalog.+) v_ahead) e;
+            EXIT;
+        EXCEPTION WHEN deadlock_detected THEN
+            IF v_try OPERATOR(pg_catalog.=) 3 THEN
+                RAISE;
+            END IF;
+            PERFORM pg_catalog.pg_sleep(0.1 OPERATOR(pg_catalog.*) v_try);
+        END;
+    END LOOP;
     RETURN pg_catalog.jsonb_build_object('created', v_created, 'rows_moved', v_moved,
                                          'from', v_today OPERATOR(pg_catalog.-) 1, 'to', v_today OPERATOR(pg_catalog.+) v_ahead,
                                          'retention_days', v_keep, 'dropped', pg_catalog.to_jsonb(v_dropped));

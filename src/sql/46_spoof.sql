@@ -159,26 +159,35 @@ BEGIN
     -- Each fix against the device's 16 fixes before it in fix time (those
     -- of this batch included: they were stored by an earlier statement), so
     -- a late, out-of-order upload is scored as if it had come in order.
-    WITH s AS (
-        SELECT f.device_id, f.recorded_at, r.score, r.band, r.reasons, r.model_version
+    WITH todo AS MATERIALIZED (
+        SELECT f AS fx, f.device_id, f.recorded_at,
+               (pg_catalog.date_trunc('day', f.recorded_at AT TIME ZONE v_tz) AT TIME ZONE v_tz) AS day_start
           FROM unnest(p_dev, p_at) AS u(dev, at)  -- (the several-array form cannot be schema-qualified)
           JOIN fieldops.fix f
             ON f.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND f.device_id OPERATOR(pg_catalog.=) u.dev
            AND f.recorded_at OPERATOR(pg_catalog.=) u.at
+    ), days AS MATERIALIZED (
+        -- how many workers each device served on each local day concerned:
+        -- once per device and day, not once per fix
+        SELECT d.device_id, d.day_start,
+               (SELECT pg_catalog.count(DISTINCT w.worker_id) FROM fieldops.fix w
+                 WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND w.device_id OPERATOR(pg_catalog.=) d.device_id
+                   AND w.recorded_at OPERATOR(pg_catalog.>=) d.day_start
+                   AND w.recorded_at OPERATOR(pg_catalog.<) (((d.day_start AT TIME ZONE v_tz) OPERATOR(pg_catalog.+) interval '1 day') AT TIME ZONE v_tz)) AS workers
+          FROM (SELECT DISTINCT t.device_id, t.day_start FROM todo t) d
+    ), s AS (
+        SELECT t.device_id, t.recorded_at, r.score, r.band, r.reasons, r.model_version
+          FROM todo t
+          JOIN days d ON d.device_id OPERATOR(pg_catalog.=) t.device_id AND d.day_start OPERATOR(pg_catalog.=) t.day_start
          CROSS JOIN LATERAL fieldops.spoof_score(
-               fieldops.spoof_fix_json(f),
+               fieldops.spoof_fix_json(t.fx),
                (SELECT pg_catalog.jsonb_agg(fieldops.spoof_prev_json(p))
                   FROM (SELECT * FROM fieldops.fix p
-                         WHERE p.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND p.device_id OPERATOR(pg_catalog.=) f.device_id
-                           AND p.recorded_at OPERATOR(pg_catalog.<) f.recorded_at
+                         WHERE p.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND p.device_id OPERATOR(pg_catalog.=) t.device_id
+                           AND p.recorded_at OPERATOR(pg_catalog.<) t.recorded_at
                          ORDER BY p.recorded_at DESC LIMIT 16) p),
                NULL,
-               pg_catalog.jsonb_build_object('workers_on_device_today',
-                   (SELECT pg_catalog.count(DISTINCT w.worker_id) FROM fieldops.fix w
-                     WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND w.device_id OPERATOR(pg_catalog.=) f.device_id
-                       AND w.recorded_at OPERATOR(pg_catalog.>=) (pg_catalog.date_trunc('day', f.recorded_at AT TIME ZONE v_tz) AT TIME ZONE v_tz)
-                       AND w.recorded_at OPERATOR(pg_catalog.<) ((pg_catalog.date_trunc('day', f.recorded_at AT TIME ZONE v_tz)
-                                                                  OPERATOR(pg_catalog.+) interval '1 day') AT TIME ZONE v_tz))),
+               pg_catalog.jsonb_build_object('workers_on_device_today', d.workers),
                v_model) r
     )
     UPDATE fieldops.fix x
