@@ -368,6 +368,22 @@ CREATE TYPE fieldops.fix_observations AS (
 COMMENT ON TYPE fieldops.fix_observations IS
 'Internal: what a fix element reports besides its position (GNSS status, Wi-Fi scan, cells, client IP, integrity verdict), checked and normalised by fix_observations(); problem is the first mistake, NULL when none.';
 
+CREATE FUNCTION fieldops.json_item_problem(p_item jsonb, p_where text, p_keys text[], p_example text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN pg_catalog.jsonb_typeof(p_item) OPERATOR(pg_catalog.<>) 'object' THEN
+            pg_catalog.format('%s must be an object such as %s, got %s', p_where, p_example, pg_catalog.left(p_item::text, 60))
+        ELSE (SELECT pg_catalog.format('%s has an unknown key "%s" (known keys: %s)', p_where, pg_catalog.left(pg_catalog.min(x), 40),
+                                       pg_catalog.array_to_string(p_keys, ', '))
+                FROM pg_catalog.jsonb_object_keys(p_item OPERATOR(pg_catalog.-) p_keys) AS x
+              HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0)
+    END
+$$;
+COMMENT ON FUNCTION fieldops.json_item_problem(jsonb, text, text[], text) IS
+'Internal (fix_observations()): NULL when an element of a reported list is an object with known keys only, else what is wrong with it, named by p_where.';
+
 CREATE FUNCTION fieldops.fix_observations(p_elem jsonb, p_n integer)
 RETURNS fieldops.fix_observations
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -422,15 +438,8 @@ BEGIN
         FOR i IN 0 .. pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.-) 1 LOOP
             e := v -> i;
             v_where := pg_catalog.format('p_fixes[%s].wifi[%s]', p_n, i);
-            IF pg_catalog.jsonb_typeof(e) OPERATOR(pg_catalog.<>) 'object' THEN
-                r.problem := pg_catalog.format('%s must be an object such as {"bssid": "a4:5e:60:12:34:56", "rssi_dbm": -61}, got %s',
-                                               v_where, pg_catalog.left(e::text, 60));
-                RETURN r;
-            END IF;
-            SELECT pg_catalog.min(x) INTO k FROM pg_catalog.jsonb_object_keys(e OPERATOR(pg_catalog.-) c_ap_keys) AS x;
-            IF k IS NOT NULL THEN
-                r.problem := pg_catalog.format('%s has an unknown key "%s" (known keys: %s)', v_where, pg_catalog.left(k, 40),
-                                               pg_catalog.array_to_string(c_ap_keys, ', '));
+            r.problem := fieldops.json_item_problem(e, v_where, c_ap_keys, '{"bssid": "a4:5e:60:12:34:56", "rssi_dbm": -61}');
+            IF r.problem IS NOT NULL THEN
                 RETURN r;
             END IF;
             v_bssid := e ->> 'bssid';
@@ -475,15 +484,8 @@ BEGIN
         FOR i IN 0 .. pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.-) 1 LOOP
             e := v -> i;
             v_where := pg_catalog.format('p_fixes[%s].cells[%s]', p_n, i);
-            IF pg_catalog.jsonb_typeof(e) OPERATOR(pg_catalog.<>) 'object' THEN
-                r.problem := pg_catalog.format('%s must be an object such as {"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789}, got %s',
-                                               v_where, pg_catalog.left(e::text, 60));
-                RETURN r;
-            END IF;
-            SELECT pg_catalog.min(x) INTO k FROM pg_catalog.jsonb_object_keys(e OPERATOR(pg_catalog.-) c_cell_keys) AS x;
-            IF k IS NOT NULL THEN
-                r.problem := pg_catalog.format('%s has an unknown key "%s" (known keys: %s)', v_where, pg_catalog.left(k, 40),
-                                               pg_catalog.array_to_string(c_cell_keys, ', '));
+            r.problem := fieldops.json_item_problem(e, v_where, c_cell_keys, '{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789}');
+            IF r.problem IS NOT NULL THEN
                 RETURN r;
             END IF;
             FOREACH k IN ARRAY ARRAY['mcc', 'mnc', 'lac', 'cid'] LOOP
@@ -955,4 +957,5 @@ COMMENT ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) IS
 'Store a batch (JSON array, at most 10000) of location fixes as a mobile back end forwards them: {"device_uid", "recorded_at" (ISO 8601 with offset, or epoch ms), "lat", "lon", "provider" (gps|network|fused|wifi|cell|passive), optional "accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "mock"}. One row per element: stored (fix_id), duplicate (fix_id of the fix already stored), off_duty (stored only if store_off_duty_fixes), expired (older than fix_retention_days), rejected (with p_options {"on_error": "skip"}; otherwise a bad element fails the call with 22023 naming p_fixes[i] and the field). Optional observations: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity. Every stored fix is scored for spoofing (score, band, reasons; red ones raise an alert).';
 
 GRANT EXECUTE ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) TO fieldops_app;
-GRANT EXECUTE ON FUNCTION fieldops.fix_observations(jsonb, integer) TO fieldops_api;
+GRANT EXECUTE ON FUNCTION fieldops.fix_observations(jsonb, integer), fieldops.json_item_problem(jsonb, text, text[], text)
+TO fieldops_api;

@@ -640,7 +640,8 @@ DECLARE
     v_stateful boolean := false;
     v_customer bigint;
     v_geom geometry;
-    v_tol double precision;
+    v_clock_tol double precision;
+    v_visit_tol double precision;
     v_dist double precision;
     v_allowed double precision;
     v_site geometry;
@@ -724,8 +725,8 @@ BEGIN
                 'The device is not bound to the manifest''s worker.',
                 pg_catalog.jsonb_build_object('bound_worker_id', d.worker_id, 'manifest_worker_id', m.worker_id));
         END IF;
-        v_tol := (fieldops.tenant_setting(p_tenant_id, 'photo_clock_tolerance_s'))::text::double precision;
-        IF m.captured_at OPERATOR(pg_catalog.>) (v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => v_tol)) THEN
+        v_clock_tol := (fieldops.tenant_setting(p_tenant_id, 'photo_clock_tolerance_s'))::text::double precision;
+        IF m.captured_at OPERATOR(pg_catalog.>) (v_now OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => v_clock_tol)) THEN
             v_reasons := v_reasons OPERATOR(pg_catalog.||) fieldops.photo_reason('captured_in_future', 'reject',
                 'The capture time is after the server received the photo (beyond photo_clock_tolerance_s).',
                 pg_catalog.jsonb_build_object('seconds_after_receipt',
@@ -745,13 +746,13 @@ BEGIN
                     'The visit is another worker''s.', pg_catalog.jsonb_build_object('visit_worker_id', v.worker_id));
             ELSE
                 v_customer := v.customer_id;
-                v_tol := (fieldops.tenant_setting(p_tenant_id, 'photo_visit_tolerance_s'))::text::double precision;
-                IF m.captured_at OPERATOR(pg_catalog.<) (v.checkin_at OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => v_tol))
-                   OR m.captured_at OPERATOR(pg_catalog.>) (COALESCE(v.checkout_at, v_now) OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => v_tol)) THEN
+                v_visit_tol := (fieldops.tenant_setting(p_tenant_id, 'photo_visit_tolerance_s'))::text::double precision;
+                IF m.captured_at OPERATOR(pg_catalog.<) (v.checkin_at OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => v_visit_tol))
+                   OR m.captured_at OPERATOR(pg_catalog.>) (COALESCE(v.checkout_at, v_now) OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => v_visit_tol)) THEN
                     v_reasons := v_reasons OPERATOR(pg_catalog.||) fieldops.photo_reason('outside_visit', 'review',
                         'The photo was taken outside the visit''s check-in..check-out window (with photo_visit_tolerance_s).',
                         pg_catalog.jsonb_build_object('captured_at', m.captured_at, 'checkin_at', v.checkin_at,
-                                                      'checkout_at', v.checkout_at, 'tolerance_s', v_tol));
+                                                      'checkout_at', v.checkout_at, 'tolerance_s', v_visit_tol));
                 END IF;
                 SELECT c.geom INTO v_site FROM fieldops.customer c
                  WHERE c.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND c.customer_id OPERATOR(pg_catalog.=) v.customer_id;
@@ -828,8 +829,7 @@ BEGIN
                 v_reasons := v_reasons OPERATOR(pg_catalog.||) fieldops.photo_reason('nonce_other_visit', 'reject',
                     'The nonce was issued for another visit.', pg_catalog.jsonb_build_object('nonce_visit_id', n.visit_id));
             END IF;
-            v_tol := (fieldops.tenant_setting(p_tenant_id, 'photo_clock_tolerance_s'))::text::double precision;
-            IF m.captured_at OPERATOR(pg_catalog.<) (n.issued_at OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => v_tol)) THEN
+            IF m.captured_at OPERATOR(pg_catalog.<) (n.issued_at OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => v_clock_tol)) THEN
                 v_reasons := v_reasons OPERATOR(pg_catalog.||) fieldops.photo_reason('captured_before_nonce', 'reject',
                     'The capture time is before the nonce was issued (beyond photo_clock_tolerance_s): the photo cannot have been taken for it.',
                     pg_catalog.jsonb_build_object('seconds_before_nonce',
