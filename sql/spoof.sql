@@ -156,6 +156,163 @@ SELECT regress.sqlerr(q) AS result
   ) AS t(q);
 
 --
+-- 4b. The context ingest gathers: the radio map learned from trusted fixes,
+-- replay fingerprints, the customer's pin, device bindings, offline queues
+-- and the phone's clock
+--
+SELECT fieldops.upsert_worker(:st, 'R1', 'Radio Learner') AS r1 \gset
+SELECT fieldops.upsert_worker(:st, 'R2', 'Radio Tester') AS r2 \gset
+SELECT device_id AS rd1 FROM fieldops.register_device(:st, 'radio-phone-1', :r1, 'android') \gset
+SELECT device_id AS rd2 FROM fieldops.register_device(:st, 'radio-phone-2', :r2, 'android') \gset
+UPDATE fieldops.device_binding SET bound_at = now() - interval '30 days' WHERE tenant_id = :st AND device_id IN (:rd1, :rd2);
+SELECT fieldops.upsert_customer(:st, 'SITE-S', 'Shop S', ST_SetSRID(ST_MakePoint(121.4737, 31.2304), 4326)) AS site \gset
+-- the site's radio: four access points, a phone hotspot (locally
+-- administered MAC) and a cell per day
+CREATE FUNCTION spoof_test.scan(p_rssi int[]) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_array(
+        jsonb_build_object('bssid', '00:11:22:33:44:01', 'rssi_dbm', p_rssi[1]),
+        jsonb_build_object('bssid', '00:11:22:33:44:02', 'rssi_dbm', p_rssi[2]),
+        jsonb_build_object('bssid', '00:11:22:33:44:03', 'rssi_dbm', p_rssi[3]),
+        jsonb_build_object('bssid', '00:11:22:33:44:04', 'rssi_dbm', p_rssi[4]),
+        jsonb_build_object('bssid', '02:aa:bb:cc:dd:ee', 'rssi_dbm', -40))
+$$;
+-- three days of a trusted phone at the site (GNSS, 5 m), eight fixes a day
+SELECT count(*) FILTER (WHERE f.band = 'green') AS green, count(*) AS fixes
+  FROM generate_series(1, 3) d, LATERAL fieldops.ingest_fixes(:st, (
+         SELECT jsonb_agg(jsonb_build_object('device_uid', 'radio-phone-1',
+                    'recorded_at', to_char((date_trunc('day', now()) - make_interval(days => d) + make_interval(hours => 10, mins => 5 * k)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                    'lat', 31.2304 + 0.00003 * ((k * 7 + d) % 5 - 2.5), 'lon', 121.4737 + 0.00003 * ((k * 3 + d) % 5 - 2.5),
+                    'accuracy_m', 5 + 0.1 * k, 'altitude_m', 12 + 0.3 * k, 'provider', 'gps',
+                    'wifi', spoof_test.scan(ARRAY[-50 - k - d, -60 - k, -66 - d, -71 + k]),
+                    'cells', jsonb_build_array(jsonb_build_object('mcc', 460, 'mnc', 0, 'lac', 6209, 'cid', 1000 + d, 'serving', true)))
+                ORDER BY k)
+           FROM generate_series(1, 8) k)) f;
+SELECT r ->> 'fixes' AS fixes, r ->> 'aps' AS aps, r ->> 'cells' AS cells FROM fieldops.refresh_radio_map(:st, now()) r;
+-- learned: the four fixed access points, near the site, tight, seen on 3 days; not the hotspot
+SELECT bssid, n_obs, n_days, round(ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint(121.4737, 31.2304), 4326))) < 10 AS at_site,
+       spread_m < 10 AS tight, mobile
+  FROM fieldops.radio_ap WHERE tenant_id = :st ORDER BY bssid;
+SELECT cid, n_obs, radius_m FROM fieldops.radio_cell WHERE tenant_id = :st ORDER BY cid;
+-- a second refresh learns nothing twice
+SELECT r ->> 'fixes' AS fixes FROM fieldops.refresh_radio_map(:st, now()) r;
+SELECT sum(n_obs) AS ap_observations FROM fieldops.radio_ap WHERE tenant_id = :st;
+
+-- the tester's phone: one fix for each situation, in a fixed order (k), one minute apart
+CREATE TABLE spoof_test.ctx (k int, label text, elem jsonb, opts jsonb);
+INSERT INTO spoof_test.ctx VALUES
+  -- 5 km east of the site, but hearing the site's access points and cell
+  (1, 'far from its radio',  '{"lat": 31.2304, "lon": 121.5262, "accuracy_m": 8.4, "provider": "gps",
+       "wifi": [{"bssid": "00:11:22:33:44:01", "rssi_dbm": -58}, {"bssid": "00:11:22:33:44:02", "rssi_dbm": -69}, {"bssid": "00:11:22:33:44:03", "rssi_dbm": -73}],
+       "cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 1001, "serving": true}]}', NULL),
+  -- at the site, checking in for it, on the pin to the last decimal
+  (2, 'on the pin',          '{"lat": 31.2304, "lon": 121.4737, "accuracy_m": 5.0, "provider": "gps"}', NULL),
+  -- at the site, but hearing none of its stable access points
+  (3, 'no site overlap',     '{"lat": 31.23043, "lon": 121.47371, "accuracy_m": 6.2, "provider": "gps",
+       "wifi": [{"bssid": "00:99:88:77:66:01", "rssi_dbm": -61}, {"bssid": "00:99:88:77:66:02", "rssi_dbm": -70}, {"bssid": "00:99:88:77:66:03", "rssi_dbm": -77}]}', NULL),
+  -- a cell of another country where the map knows only Chinese cells
+  (4, 'foreign MCC',         '{"lat": 31.23045, "lon": 121.47368, "accuracy_m": 7.1, "provider": "gps",
+       "cells": [{"mcc": 234, "mnc": 15, "lac": 120, "cid": 99887, "serving": true}]}', NULL),
+  -- the learner's first scan of yesterday, replayed exactly on another phone
+  (5, 'replayed scan',       '{"lat": 31.23041, "lon": 121.47372, "accuracy_m": 5.9, "provider": "gps"}', NULL),
+  -- GNSS coordinates identical to one of the learner's fixes of an earlier day
+  (6, 'coordinates of an earlier day', '{"provider": "gps", "accuracy_m": 4.4}', NULL),
+  -- a batch sent with the phone's clock an hour behind (the previous said 0)
+  (7, 'clock moved',         '{"lat": 31.23046, "lon": 121.47369, "accuracy_m": 6.6, "provider": "gps"}', '{"sent_at": "clock-1h"}');
+-- (5 and 6 take their data from the learner's stored fixes)
+UPDATE spoof_test.ctx c SET elem = c.elem || jsonb_build_object('wifi', f.wifi)
+  FROM fieldops.fix f WHERE c.k = 5 AND f.tenant_id = :st AND f.device_id = :rd1
+   AND f.recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+UPDATE spoof_test.ctx c SET elem = c.elem || jsonb_build_object('lat', ST_Y(f.geom), 'lon', ST_X(f.geom))
+  FROM fieldops.fix f WHERE c.k = 6 AND f.tenant_id = :st AND f.device_id = :rd1
+   AND f.recorded_at = date_trunc('day', now()) - interval '2 days' + interval '10 hours 20 minutes';
+UPDATE spoof_test.ctx SET elem = elem || jsonb_build_object('customer_id', :site) WHERE k IN (2, 3);
+-- the first upload states the phone's clock (no offset)
+SELECT status FROM fieldops.ingest_fixes(:st, jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-2',
+         'recorded_at', to_char((now() - interval '20 minutes') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         'lat', 31.2304, 'lon', 121.4739, 'accuracy_m', 6.5, 'provider', 'gps')),
+       jsonb_build_object('sent_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')));
+SELECT c.k, c.label, f.status, f.band, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
+  FROM spoof_test.ctx c,
+       LATERAL fieldops.ingest_fixes(:st, jsonb_build_array(c.elem || jsonb_build_object('device_uid', 'radio-phone-2',
+                   -- (1 two hours before the others: from 5 km away, they are no teleport)
+                   'recorded_at', to_char((now() - make_interval(mins => CASE WHEN c.k = 1 THEN 120 ELSE 15 - c.k END)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))),
+                   CASE WHEN c.opts IS NULL THEN '{}'
+                        ELSE jsonb_build_object('sent_at', to_char((now() - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) END) f
+ ORDER BY c.k;
+-- the numbers behind two of them
+SELECT r FROM fieldops.fix f, jsonb_array_elements(f.reasons) r
+ WHERE f.tenant_id = :st AND f.device_id = :rd2 AND r ->> 'code' IN ('wifi_far', 'wifi_no_site_overlap', 'clock_skew_jump')
+ ORDER BY f.recorded_at, r ->> 'code';
+SELECT clock_skew_ms BETWEEN 3590000 AND 3610000 AS skew_an_hour FROM fieldops.device WHERE tenant_id = :st AND device_id = :rd2;
+
+-- an offline queue: only the newest fix of an upload claims to be current
+SELECT f.idx, f.status, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
+  FROM fieldops.ingest_fixes(:st, (
+         SELECT jsonb_agg(jsonb_build_object('device_uid', 'radio-phone-2',
+                    'recorded_at', to_char((now() - make_interval(hours => 3, mins => -k)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                    'lat', 31.2304 + 0.00002 * k, 'lon', 121.4739, 'accuracy_m', 6 + 0.3 * k, 'provider', 'gps') ORDER BY k)
+           FROM generate_series(1, 3) k)) f
+ ORDER BY f.idx;
+
+-- another worker signs in on the tester's phone today: shared_device ...
+SELECT status FROM fieldops.register_device(:st, 'radio-phone-2', :r1, 'android');
+SELECT f.status, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
+  FROM fieldops.ingest_fixes(:st, jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-2',
+         'recorded_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+         'lat', 31.23042, 'lon', 121.47391, 'accuracy_m', 6.1, 'provider', 'gps'))) f;
+-- ... unless it is a pool phone
+SELECT shared_pool, external_gnss FROM fieldops.set_device_flags(:st, :rd2, p_shared_pool => true);
+SELECT f.status, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
+  FROM fieldops.ingest_fixes(:st, jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-2',
+         'recorded_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+         'lat', 31.23043, 'lon', 121.47392, 'accuracy_m', 6.3, 'provider', 'gps'))) f;
+
+-- scoring a whole track at once gives what spoof_score() gives each fix
+-- with the (up to 16) fixes before it: a 20-fix walk with one jump away
+-- and back (fix 15) and a frozen stretch (fixes 18-20)
+WITH w AS (
+    SELECT CASE WHEN x.i = 15 THEN x.e || '{"lat": 31.30}'::jsonb
+                WHEN x.i > 18 THEN x.e || jsonb_build_object('lat', x18.e -> 'lat', 'lon', x18.e -> 'lon')
+                ELSE x.e END AS e, x.i
+      FROM (SELECT e, row_number() OVER (ORDER BY (e ->> 't_ms')::bigint) AS i
+              FROM jsonb_array_elements(spoof_test.walk(20, :t)) e) x
+      CROSS JOIN (SELECT e FROM jsonb_array_elements(spoof_test.walk(20, :t)) e ORDER BY (e ->> 't_ms')::bigint OFFSET 17 LIMIT 1) x18
+), arr AS (
+    SELECT array_agg((e ->> 't_ms')::bigint ORDER BY i) AS t, array_agg((e ->> 'received_ms')::bigint ORDER BY i) AS r,
+           array_agg((e ->> 'lat')::float8 ORDER BY i) AS lat, array_agg((e ->> 'lon')::float8 ORDER BY i) AS lon,
+           array_agg((e ->> 'accuracy_m')::real ORDER BY i) AS acc, array_agg((e ->> 'altitude_m')::real ORDER BY i) AS alt,
+           array_agg((e ->> 'speed_mps')::real ORDER BY i) AS spd, array_agg((e ->> 'bearing_deg')::real ORDER BY i) AS brg,
+           array_agg(e ->> 'provider' ORDER BY i) AS prov
+      FROM w
+)
+SELECT bool_and(t.score = s.score AND t.reasons = s.reasons AND t.band = s.band) AS same_as_spoof_score, count(*) AS scored,
+       string_agg(DISTINCT rr.e ->> 'code', ', ') AS codes_seen
+  FROM arr,
+       LATERAL fieldops.spoof_score_track(arr.t, arr.r, arr.lat, arr.lon, arr.acc, arr.alt, arr.spd, arr.brg, arr.prov,
+                                          NULL, NULL, NULL, NULL, NULL, array_fill(true, ARRAY[20]), NULL, NULL, false, NULL) t,
+       LATERAL fieldops.spoof_score((SELECT e FROM w WHERE i = t.ord),
+                                    (SELECT jsonb_agg(e) FROM w WHERE i < t.ord AND i >= t.ord - 16)) s
+       LEFT JOIN LATERAL jsonb_array_elements(t.reasons) rr(e) ON true;
+
+-- bad input of the new keys and options, and of the track function
+SELECT regress.sqlerr(q) AS result
+  FROM (VALUES
+    (format($$SELECT fieldops.ingest_fixes(%s, '[{"device_uid": "radio-phone-2", "recorded_at": 0, "lat": 1, "lon": 1, "provider": "gps", "customer_id": "S"}]')$$, :st)),
+    (format($$SELECT fieldops.ingest_fixes(%s, '[{"device_uid": "radio-phone-2", "recorded_at": 0, "lat": 1, "lon": 1, "provider": "gps", "customer_id": 1.5}]')$$, :st)),
+    (format($$SELECT fieldops.ingest_fixes(%s, '[{"device_uid": "radio-phone-2", "recorded_at": 0, "lat": 1, "lon": 1, "provider": "gps", "customer_id": 987654321}]')$$, :st)),
+    (format($$SELECT fieldops.ingest_fixes(%s, '[]', '{"sent_at": "yesterday"}')$$, :st)),
+    (format($$SELECT fieldops.ingest_fixes(%s, '[]', '{"sent_at": 12}')$$, :st)),
+    (format($$SELECT fieldops.ingest_fixes(%s, '[]', '{"sent_at": true}')$$, :st)),
+    (format($$SELECT fieldops.set_device_flags(%s, 987654321, true)$$, :st)),
+    (format($$SELECT fieldops.set_device_flags(%s, NULL, true)$$, :st)),
+    ($$SELECT * FROM fieldops.spoof_score_track('{2,1}', NULL, '{0,0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
+    ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
+    ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0,0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,GPS}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
+    ($$SELECT * FROM fieldops.spoof_score_track(NULL, NULL, '{0,0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
+    ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0,95}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$)
+  ) AS t(q);
+
+--
 -- 5. Privileges: applications score, only administrators add models
 --
 CREATE ROLE spoof_app IN ROLE fieldops_app;

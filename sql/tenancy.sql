@@ -43,6 +43,22 @@ BEGIN
 END
 $$;
 SELECT pg_temp.photo_rows(:beta, :pat, :patphone, :nyc1, 'beta key') AS beta_photo;
+-- a trusted GNSS fix with a Wi-Fi scan and a serving cell, so that Beta's
+-- radio map and replay fingerprints have rows
+SELECT status, band FROM fieldops.ingest_fixes(:beta, '[{"device_uid": "fix-beta-0001", "recorded_at": "2026-11-13T10:05:00-05:00",
+    "lat": 40.7501, "lon": -73.9801, "accuracy_m": 5.5, "provider": "gps",
+    "wifi": [{"bssid": "00:1a:2b:3c:4d:01", "rssi_dbm": -51}, {"bssid": "00:1a:2b:3c:4d:02", "rssi_dbm": -63}, {"bssid": "00:1a:2b:3c:4d:03", "rssi_dbm": -70}],
+    "cells": [{"mcc": 310, "mnc": 410, "lac": 7, "cid": 1234567, "serving": true}]}]');
+SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
+SELECT status, band FROM fieldops.ingest_fixes(:acme, '[{"device_uid": "fix-acme-0001", "recorded_at": "2026-11-11T10:05:07+08:00",
+    "lat": 31.2305, "lon": 121.4738, "accuracy_m": 4.5, "provider": "gps",
+    "wifi": [{"bssid": "00:1a:2b:3c:4d:11", "rssi_dbm": -55}, {"bssid": "00:1a:2b:3c:4d:12", "rssi_dbm": -66}, {"bssid": "00:1a:2b:3c:4d:13", "rssi_dbm": -72}],
+    "cells": [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 7654321, "serving": true}]}]');
+-- (the jobs test's radio_map runs moved the maps past fixes this old: start them over)
+DELETE FROM fieldops.radio_map_state WHERE tenant_id IN (:acme, :beta);
+SELECT r ->> 'aps' AS acme_aps, r ->> 'cells' AS acme_cells FROM fieldops.refresh_radio_map(:acme, now()) AS r;
+SELECT fieldops.set_tenant(:beta, false) IS NOT NULL AS beta_chosen;
+SELECT r ->> 'aps' AS beta_aps, r ->> 'cells' AS beta_cells FROM fieldops.refresh_radio_map(:beta, now()) AS r;
 -- an alert on one of each tenant's stored fixes (as a red score would raise)
 INSERT INTO fieldops.fix_alert (tenant_id, fix_id, device_id, worker_id, recorded_at, score, reasons, model_version)
 SELECT DISTINCT ON (f.tenant_id) f.tenant_id, f.fix_id, f.device_id, f.worker_id, f.recorded_at, 90,

@@ -27,14 +27,18 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
 #include "spoof_core.h"
 
 PG_FUNCTION_INFO_V1(fieldops_spoof_score);
 PG_FUNCTION_INFO_V1(fieldops_spoof_model_defaults);
+PG_FUNCTION_INFO_V1(fieldops_spoof_score_track);
 
 typedef enum FieldKind
 {
@@ -85,7 +89,8 @@ static const Field radio_fields[] = {
 
 static const Field history_fields[] = {
 	F(SpoofHistory, same_coords_earlier_day, FK_BOOL), F(SpoofHistory, workers_on_device_today, FK_INT),
-	F(SpoofHistory, at_customer_pin, FK_BOOL), F(SpoofHistory, skew_jump_s, FK_NUM)
+	F(SpoofHistory, at_customer_pin, FK_BOOL), F(SpoofHistory, skew_jump_s, FK_NUM),
+	F(SpoofHistory, queued, FK_BOOL)
 };
 
 static const Field model_fields[] = {
@@ -405,6 +410,45 @@ parse_model(Jsonb *jb, SpoofModel *m)
 				 errmsg("p_model is not a usable model: %s", problem)));
 }
 
+/* the radio environment of a fix: "unknown" everywhere, then jb's keys */
+static void
+parse_radio(Jsonb *jb, SpoofRadio *radio)
+{
+	memset(radio, 0, sizeof(*radio));
+	radio->site_overlap = -1;
+	radio->cell_distance_m = radio->cell_radius_m = NAN;
+	if (jb != NULL)
+		parse_object(&jb->root, "p_radio", radio_fields, NFIELDS(radio_fields), radio, radio_special);
+}
+
+/* the history facts of a fix: "unknown" everywhere, then jb's keys */
+static void
+parse_history(Jsonb *jb, SpoofHistory *hist)
+{
+	memset(hist, 0, sizeof(*hist));
+	hist->workers_on_device_today = -1;
+	hist->skew_jump_s = NAN;
+	if (jb != NULL)
+		parse_object(&jb->root, "p_history", history_fields, NFIELDS(history_fields), hist, NULL);
+}
+
+/* a scored fix's result as the values of the output columns (from values[0]) */
+static void
+result_values(const SpoofResult *res, const SpoofModel *model, Datum *values)
+{
+	size_t		need = spoof_reasons_json(res, NULL, 0);
+	char	   *json = palloc(need + 1);
+
+	spoof_reasons_json(res, json, need + 1);
+	values[0] = Int32GetDatum(res->score);
+	values[1] = CStringGetTextDatum(spoof_band_name(res->band));
+	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	values[3] = Int32GetDatum(res->coverage);
+	values[4] = BoolGetDatum(res->hard_reject);
+	values[5] = CStringGetTextDatum(model->version);
+	pfree(json);
+}
+
 /*
  * fieldops.spoof_score(p_fix, p_prev, p_radio, p_history, p_model):
  * (score, band, reasons, coverage, hard_reject, model_version).
@@ -422,8 +466,6 @@ fieldops_spoof_score(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
-	size_t		need;
-	char	   *json;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -438,17 +480,8 @@ fieldops_spoof_score(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1))
 		nprev = parse_prev(PG_GETARG_JSONB_P(1), prev);
 
-	memset(&radio, 0, sizeof(radio));
-	radio.site_overlap = -1;
-	radio.cell_distance_m = radio.cell_radius_m = NAN;
-	if (!PG_ARGISNULL(2))
-		parse_object(&PG_GETARG_JSONB_P(2)->root, "p_radio", radio_fields, NFIELDS(radio_fields), &radio, radio_special);
-
-	memset(&hist, 0, sizeof(hist));
-	hist.workers_on_device_today = -1;
-	hist.skew_jump_s = NAN;
-	if (!PG_ARGISNULL(3))
-		parse_object(&PG_GETARG_JSONB_P(3)->root, "p_history", history_fields, NFIELDS(history_fields), &hist, NULL);
+	parse_radio(PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &radio);
+	parse_history(PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), &hist);
 
 	parse_model(PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4), &model);
 
@@ -458,18 +491,9 @@ fieldops_spoof_score(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the fix could not be scored (check its coordinates and the model)")));
 
-	need = spoof_reasons_json(&res, NULL, 0);
-	json = palloc(need + 1);
-	spoof_reasons_json(&res, json, need + 1);
-
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "spoof_score must return a record");
-	values[0] = Int32GetDatum(res.score);
-	values[1] = CStringGetTextDatum(spoof_band_name(res.band));
-	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
-	values[3] = Int32GetDatum(res.coverage);
-	values[4] = BoolGetDatum(res.hard_reject);
-	values[5] = CStringGetTextDatum(model.version);
+	result_values(&res, &model, values);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
@@ -514,4 +538,203 @@ fieldops_spoof_model_defaults(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&buf, "]}");
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* The arrays of spoof_score_track(), deconstructed once */
+typedef struct TrackArg
+{
+	Datum	   *v;
+	bool	   *isnull;
+	int			n;
+} TrackArg;
+
+/*
+ * Argument i as a one-dimensional array of n elements (n < 0: take its
+ * length), or a 22023 naming it; a NULL argument is n NULL elements.
+ */
+static void
+track_arg(FunctionCallInfo fcinfo, int i, Oid elemtype, const char *name, int n, TrackArg *out)
+{
+	ArrayType  *a;
+	int16		len;
+	bool		byval;
+	char		align;
+
+	if (PG_ARGISNULL(i))
+	{
+		if (n < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", name)));
+		out->n = n;
+		out->v = palloc0(sizeof(Datum) * Max(n, 1));
+		out->isnull = palloc(sizeof(bool) * Max(n, 1));
+		memset(out->isnull, true, sizeof(bool) * Max(n, 1));
+		return;
+	}
+	a = PG_GETARG_ARRAYTYPE_P(i);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", name)));
+	get_typlenbyvalalign(elemtype, &len, &byval, &align);
+	deconstruct_array(a, elemtype, len, byval, align, &out->v, &out->isnull, &out->n);
+	if (n >= 0 && out->n != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must have as many elements as p_t_ms (%d), got %d", name, n, out->n)));
+}
+
+/* element k of a real[] / float8[] argument as a double, NAN when NULL */
+static double
+track_num(const TrackArg *a, int k, bool is_float4)
+{
+	if (a->isnull[k])
+		return NAN;
+	return is_float4 ? (double) DatumGetFloat4(a->v[k]) : DatumGetFloat8(a->v[k]);
+}
+
+/* a provider name as the core's enum (the fix table's CHECK guarantees it) */
+static SpoofProvider
+track_provider(const TrackArg *a, int k)
+{
+	if (!a->isnull[k])
+	{
+		char	   *s = TextDatumGetCString(a->v[k]);
+
+		for (int i = 0; i < (int) lengthof(provider_names); i++)
+			if (strcmp(s, provider_names[i]) == 0)
+				return (SpoofProvider) i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("p_provider[%d] must be one of gps, network, fused, wifi, cell, passive", k + 1)));
+	return SPROV_GPS;			/* not reached */
+}
+
+enum
+{
+	TA_T, TA_RECEIVED, TA_LAT, TA_LON, TA_ACC, TA_ALT, TA_SPD, TA_BRG, TA_PROV,
+	TA_MOCK, TA_SATS, TA_CN0M, TA_CN0SD, TA_INTEGRITY, TA_SCORE, TA_RADIO,
+	TA_HISTORY, TA__N
+};
+
+/*
+ * fieldops.spoof_score_track(p_t_ms, p_received_ms, p_lat, p_lon,
+ * p_accuracy_m, p_altitude_m, p_speed_mps, p_bearing_deg, p_provider,
+ * p_mock, p_satellites, p_cn0_mean_dbhz, p_cn0_sd_dbhz, p_integrity,
+ * p_score, p_radio, p_history, p_external_receiver, p_model):
+ * SETOF (ord, score, band, reasons, coverage, hard_reject, model_version).
+ *
+ * One device's fixes in fix-time order as parallel arrays; every element
+ * with p_score[k] true is scored against the up to SPOOF_MAX_PREV
+ * elements before it.  This is how ingest scores a batch: one call per
+ * device with the stored fixes around the batch and the new ones merged,
+ * instead of one spoof_score() call per fix with its history rebuilt as
+ * jsonb -- the same core and the same result as spoof_score() would give
+ * each fix with those previous fixes.
+ */
+Datum
+fieldops_spoof_score_track(PG_FUNCTION_ARGS)
+{
+	static const Oid types[TA__N] = {
+		INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT4OID, FLOAT4OID, FLOAT4OID,
+		FLOAT4OID, TEXTOID, BOOLOID, INT2OID, FLOAT4OID, FLOAT4OID, INT4OID,
+		BOOLOID, JSONBOID, JSONBOID
+	};
+	static const char *const names[TA__N] = {
+		"p_t_ms", "p_received_ms", "p_lat", "p_lon", "p_accuracy_m",
+		"p_altitude_m", "p_speed_mps", "p_bearing_deg", "p_provider", "p_mock",
+		"p_satellites", "p_cn0_mean_dbhz", "p_cn0_sd_dbhz", "p_integrity",
+		"p_score", "p_radio", "p_history"
+	};
+	TrackArg	a[TA__N];
+	bool		external = !PG_ARGISNULL(TA__N) && PG_GETARG_BOOL(TA__N);
+	SpoofModel	model;
+	SpoofPrev  *all;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	parse_model(PG_ARGISNULL(TA__N + 1) ? NULL : PG_GETARG_JSONB_P(TA__N + 1), &model);
+
+	track_arg(fcinfo, TA_T, types[TA_T], names[TA_T], -1, &a[TA_T]);
+	n = a[TA_T].n;
+	for (int i = 1; i < TA__N; i++)
+		track_arg(fcinfo, i, types[i], names[i], n, &a[i]);
+
+	/* the track as the core's previous-fix records, checked in order */
+	all = palloc(sizeof(SpoofPrev) * Max(n, 1));
+	for (int k = 0; k < n; k++)
+	{
+		SpoofPrev  *p = &all[k];
+
+		if (a[TA_T].isnull[k] || a[TA_LAT].isnull[k] || a[TA_LON].isnull[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("p_t_ms, p_lat and p_lon must have no null elements (element %d)", k + 1)));
+		p->t_ms = DatumGetInt64(a[TA_T].v[k]);
+		if (k > 0 && p->t_ms < all[k - 1].t_ms)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("p_t_ms must be in ascending order (element %d is earlier than element %d)", k + 1, k)));
+		p->received_ms = a[TA_RECEIVED].isnull[k] ? 0 : DatumGetInt64(a[TA_RECEIVED].v[k]);
+		p->lat = track_num(&a[TA_LAT], k, false);
+		p->lon = track_num(&a[TA_LON], k, false);
+		if (!isfinite(p->lat) || !isfinite(p->lon) || fabs(p->lat) > 90 || fabs(p->lon) > 180)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("element %d needs lat (-90..90) and lon (-180..180)", k + 1)));
+		p->accuracy_m = track_num(&a[TA_ACC], k, true);
+		p->altitude_m = track_num(&a[TA_ALT], k, true);
+		p->speed_mps = track_num(&a[TA_SPD], k, true);
+		p->bearing_deg = track_num(&a[TA_BRG], k, true);
+		p->provider = track_provider(&a[TA_PROV], k);
+	}
+
+	for (int k = 0; k < n; k++)
+	{
+		SpoofFix	fix;
+		SpoofRadio	radio;
+		SpoofHistory hist;
+		SpoofResult res;
+		int			first = Max(0, k - SPOOF_MAX_PREV);
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+
+		if (a[TA_SCORE].isnull[k] || !DatumGetBool(a[TA_SCORE].v[k]))
+			continue;
+		fix_init(&fix);
+		fix.t_ms = all[k].t_ms;
+		fix.received_ms = all[k].received_ms;
+		fix.lat = all[k].lat;
+		fix.lon = all[k].lon;
+		fix.accuracy_m = all[k].accuracy_m;
+		fix.altitude_m = all[k].altitude_m;
+		fix.speed_mps = all[k].speed_mps;
+		fix.bearing_deg = all[k].bearing_deg;
+		fix.provider = all[k].provider;
+		if (!a[TA_MOCK].isnull[k])
+			fix.mock = DatumGetBool(a[TA_MOCK].v[k]) ? 1 : 0;
+		if (!a[TA_SATS].isnull[k])
+			fix.satellites = DatumGetInt16(a[TA_SATS].v[k]);
+		fix.cn0_mean_dbhz = track_num(&a[TA_CN0M], k, true);
+		fix.cn0_sd_dbhz = track_num(&a[TA_CN0SD], k, true);
+		if (!a[TA_INTEGRITY].isnull[k])
+			fix.integrity = DatumGetInt32(a[TA_INTEGRITY].v[k]);
+		fix.external_receiver = external;
+		parse_radio(a[TA_RADIO].isnull[k] ? NULL : DatumGetJsonbP(a[TA_RADIO].v[k]), &radio);
+		parse_history(a[TA_HISTORY].isnull[k] ? NULL : DatumGetJsonbP(a[TA_HISTORY].v[k]), &hist);
+
+		if (spoof_score(&fix, all + first, k - first,
+						a[TA_RADIO].isnull[k] ? NULL : &radio,
+						a[TA_HISTORY].isnull[k] ? NULL : &hist, &model, &res) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("element %d could not be scored (check its coordinates and the model)", k + 1)));
+		values[0] = Int32GetDatum(k + 1);
+		result_values(&res, &model, values + 1);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_NULL();
 }

@@ -443,8 +443,12 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	 * accuracies.  False positives: flights (70..250 m/s, hence the extra
 	 * points only above impossible_speed_mps), multipath jumps with an
 	 * understated accuracy, a provider switch from a bad network fix.
+	 * A GNSS fix whose own (Doppler) speed is at least half the chord
+	 * speed is travelling that fast -- a train, a plane -- and is spared:
+	 * a position that was set, not travelled, reports no such speed.
 	 */
-	if (isfinite(v) && v > m->max_speed_mps)
+	if (isfinite(v) && v > m->max_speed_mps &&
+		!(gnss && isfinite(fix->speed_mps) && dt > 0 && fix->speed_mps >= 0.5 * d / dt))
 	{
 		rs = fire(r, m, SPOOF_IMPLAUSIBLE_SPEED,
 				  v > m->impossible_speed_mps ? m->impossible_extra_points : 0.0);
@@ -837,9 +841,11 @@ spoof_score(const SpoofFix *fix, const SpoofPrev *prev, int nprev,
 	 * stale_fix: received more than stale_s after it was taken: a fix
 	 * saved for later (or made up afterwards) rather than reported live.
 	 * False positives: offline buffering in basements, tunnels, dead zones
-	 * and airplane mode.
+	 * and airplane mode -- so a fix uploaded together with later fixes of
+	 * the same device (an offline queue, hist->queued) is spared; only the
+	 * newest fix of an upload claims to be current.
 	 */
-	if (fix->received_ms > 0 &&
+	if (fix->received_ms > 0 && !(hist != NULL && hist->queued) &&
 		ms_diff_s(fix->received_ms, fix->t_ms) > m->stale_s)
 	{
 		rs = fire(r, m, SPOOF_STALE_FIX, 0.0);

@@ -106,6 +106,7 @@ typedef struct SpoofHistory
 	int			workers_on_device_today;	/* -1 unknown */
 	bool		at_customer_pin;	/* within 1e-7 deg of the stored pin */
 	double		skew_jump_s;	/* change of (received - device clock); NAN unknown */
+	bool		queued;			/* uploaded with later fixes of the device */
 } SpoofHistory;
 
 /* the signals, in the fixed order of the reasons */

@@ -53,12 +53,14 @@ CREATE TABLE fieldops.fix (
     cells        jsonb,
     client_ip    inet,
     integrity    jsonb,
+    customer_id  bigint,
     score        smallint,
     band         text,
     reasons      jsonb,
     model_version text,
     CONSTRAINT fix_device_fkey FOREIGN KEY (tenant_id, device_id) REFERENCES fieldops.device (tenant_id, device_id),
     CONSTRAINT fix_worker_fkey FOREIGN KEY (tenant_id, worker_id) REFERENCES fieldops.worker (tenant_id, worker_id),
+    CONSTRAINT fix_customer_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES fieldops.customer (tenant_id, customer_id),
     CONSTRAINT fix_accuracy_range CHECK (accuracy_m OPERATOR(pg_catalog.>=) 0),
     CONSTRAINT fix_speed_range CHECK (speed_mps OPERATOR(pg_catalog.>=) 0),
     CONSTRAINT fix_bearing_range CHECK (bearing_deg OPERATOR(pg_catalog.>=) 0 AND bearing_deg OPERATOR(pg_catalog.<) 360),
@@ -81,6 +83,7 @@ COMMENT ON COLUMN fieldops.fix.wifi IS 'The Wi-Fi scan with the fix: [{"bssid": 
 COMMENT ON COLUMN fieldops.fix.cells IS 'Observed cells: [{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789, "signal_dbm": -85, "serving": true, "radio": "lte"}, ...].';
 COMMENT ON COLUMN fieldops.fix.client_ip IS 'The IP address the upload came from, as the mobile back end saw it.';
 COMMENT ON COLUMN fieldops.fix.integrity IS 'A summary of the app integrity verdict (Play Integrity, App Attest) the mobile back end checked, as a JSON object.';
+COMMENT ON COLUMN fieldops.fix.customer_id IS 'The customer a check-in fix was sent for (the visit''s customer), when the app said so: the scorer compares the fix with that customer''s pin and its stable Wi-Fi access points.';
 COMMENT ON COLUMN fieldops.fix.score IS 'Spoof score 0 (surely genuine) to 100 (surely spoofed); NULL until the fix is scored.';
 COMMENT ON COLUMN fieldops.fix.band IS 'green, amber (review) or red (alert); NULL until scored.';
 COMMENT ON COLUMN fieldops.fix.reasons IS 'The signals that moved the score: [{"code": ..., "points": ..., numbers}, ...]; NULL until scored.';
@@ -345,6 +348,9 @@ BEGIN
                                                AND x.recorded_at OPERATOR(pg_catalog.<) v_limit
                                              LIMIT v_batch);
     GET DIAGNOSTICS n = ROW_COUNT;
+    -- the replay fingerprints of fixes that old go with them
+    DELETE FROM fieldops.fix_fingerprint g
+     WHERE g.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND g.recorded_at OPERATOR(pg_catalog.<) v_limit;
     RETURN pg_catalog.jsonb_build_object('deleted', n, 'retention_days', v_days, 'more', n OPERATOR(pg_catalog.=) v_batch);
 END
 $$;
@@ -560,7 +566,7 @@ AS $$
 DECLARE
     c_keys constant text[] := ARRAY['device_uid', 'recorded_at', 'lat', 'lon', 'accuracy_m', 'altitude_m',
                                     'speed_mps', 'bearing_deg', 'provider', 'mock', 'satellites', 'cn0_mean_dbhz',
-                                    'cn0_sd_dbhz', 'wifi', 'cells', 'client_ip', 'integrity'];
+                                    'cn0_sd_dbhz', 'wifi', 'cells', 'client_ip', 'integrity', 'customer_id'];
     v_skip boolean;
     v_count integer;
     v_tz text;
@@ -573,6 +579,8 @@ DECLARE
     v_bad integer;
     v_try integer;
     v_table text;
+    v_sent_at timestamptz;
+    v_skew_ms bigint;
     -- the batch between statements, one entry per element of p_fixes in order
     a_err text[];
     a_status text[];
@@ -591,6 +599,14 @@ DECLARE
     a_prov text[];
     a_mock boolean[];
     a_obs fieldops.fix_observations[];
+    a_cust bigint[];
+    -- the scores of the new fixes, by element
+    s_score integer[];
+    s_band text[];
+    s_reasons jsonb[];
+    s_model text[];
+    s_sdig bytea[];
+    s_pdig bytea[];
     -- what the INSERT stored, and the stored fix of every element
     i_dev bigint[];
     i_at timestamptz[];
@@ -607,12 +623,31 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
     SELECT pg_catalog.min(k) INTO v_err FROM pg_catalog.jsonb_object_keys(p_options) AS k
-     WHERE k OPERATOR(pg_catalog.<>) 'on_error';
+     WHERE k NOT IN ('on_error', 'sent_at');
     IF v_err IS NOT NULL THEN
-        RAISE EXCEPTION 'p_options has an unknown key "%" (known keys: on_error)', v_err USING ERRCODE = '22023';
+        RAISE EXCEPTION 'p_options has an unknown key "%" (known keys: on_error, sent_at)', v_err USING ERRCODE = '22023';
     END IF;
     IF COALESCE(p_options -> 'on_error', 'null') NOT IN ('null', '"fail"', '"skip"') THEN
         RAISE EXCEPTION 'p_options.on_error must be "fail" or "skip", got %', p_options -> 'on_error' USING ERRCODE = '22023';
+    END IF;
+    -- sent_at: the phone's clock when it sent the batch, so the server
+    -- learns the device's clock offset and sees it jump
+    IF COALESCE(p_options -> 'sent_at', 'null') OPERATOR(pg_catalog.<>) 'null' THEN
+        BEGIN
+            v_sent_at := CASE pg_catalog.jsonb_typeof(p_options -> 'sent_at')
+                         WHEN 'number' THEN pg_catalog.to_timestamp(0) OPERATOR(pg_catalog.+)
+                                            ((p_options -> 'sent_at')::numeric::bigint OPERATOR(pg_catalog.*) interval '1 millisecond')
+                         WHEN 'string' THEN CASE WHEN (p_options ->> 'sent_at') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'
+                                                 THEN (p_options ->> 'sent_at')::timestamptz END
+                         END;
+        EXCEPTION WHEN OTHERS THEN
+            v_sent_at := NULL;
+        END;
+        IF v_sent_at IS NULL OR pg_catalog.abs(pg_catalog.extract('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_sent_at)) OPERATOR(pg_catalog.>) 31622400 THEN
+            RAISE EXCEPTION 'p_options.sent_at must be the phone''s clock when it sent the batch, as an ISO 8601 timestamp with an offset or epoch milliseconds within a year of the server''s clock, got %',
+                pg_catalog.left((p_options -> 'sent_at')::text, 60) USING ERRCODE = '22023';
+        END IF;
+        v_skew_ms := pg_catalog.floor(pg_catalog.extract('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) v_sent_at) OPERATOR(pg_catalog.*) 1000)::bigint;
     END IF;
     v_skip := (p_options ->> 'on_error') IS NOT DISTINCT FROM 'skip';
 
@@ -678,7 +713,8 @@ BEGIN
                COALESCE(pg_catalog.jsonb_typeof(r.j -> 'speed_mps'), 'null') AS t_spd,
                COALESCE(pg_catalog.jsonb_typeof(r.j -> 'bearing_deg'), 'null') AS t_brg,
                COALESCE(pg_catalog.jsonb_typeof(r.j -> 'provider'), 'null') AS t_prov,
-               COALESCE(pg_catalog.jsonb_typeof(r.j -> 'mock'), 'null') AS t_mock
+               COALESCE(pg_catalog.jsonb_typeof(r.j -> 'mock'), 'null') AS t_mock,
+               COALESCE(pg_catalog.jsonb_typeof(r.j -> 'customer_id'), 'null') AS t_cust
           FROM raw r
     ), num AS MATERIALIZED (
         SELECT t.*,
@@ -694,7 +730,8 @@ BEGIN
                CASE WHEN t.t_spd OPERATOR(pg_catalog.=) 'number' THEN (t.j -> 'speed_mps')::numeric END AS spd,
                CASE WHEN t.t_brg OPERATOR(pg_catalog.=) 'number' THEN (t.j -> 'bearing_deg')::numeric END AS brg,
                CASE WHEN t.t_prov OPERATOR(pg_catalog.=) 'string' THEN t.j ->> 'provider' END AS prov,
-               CASE WHEN t.t_mock OPERATOR(pg_catalog.=) 'boolean' THEN (t.j -> 'mock')::boolean END AS mock
+               CASE WHEN t.t_mock OPERATOR(pg_catalog.=) 'boolean' THEN (t.j -> 'mock')::boolean END AS mock,
+               CASE WHEN t.t_cust OPERATOR(pg_catalog.=) 'number' THEN (t.j -> 'customer_id')::numeric END AS cust
           FROM typed t
     ), parsed AS MATERIALIZED (
         SELECT m.*,
@@ -725,8 +762,12 @@ BEGIN
           FROM num m
     ), bound AS MATERIALIZED (
         SELECT p.*, d.device_id AS dev, d.status AS dev_status, b.worker_id AS worker,
-               w.hired_on, w.left_on, w.work_schedule
+               w.hired_on, w.left_on, w.work_schedule, cu.customer_id AS cust_found
           FROM parsed p
+          LEFT JOIN fieldops.customer cu
+                 ON cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                AND cu.customer_id OPERATOR(pg_catalog.=) (CASE WHEN p.cust OPERATOR(pg_catalog.=) pg_catalog.trunc(p.cust)
+                                                                 AND p.cust BETWEEN 1 AND 9223372036854775807 THEN p.cust::bigint END)
           LEFT JOIN fieldops.device d
                  ON d.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND d.device_uid OPERATOR(pg_catalog.=) p.uid
           LEFT JOIN LATERAL (
@@ -743,7 +784,7 @@ BEGIN
                          THEN fieldops.fix_observations(b.j, b.n) END AS obs
           FROM bound b
     ), checked AS MATERIALIZED (
-        SELECT v.n, v.dev, v.worker, v.at, v.lon, v.lat, v.acc, v.alt, v.spd, v.brg, v.prov, v.mock, v.obs,
+        SELECT v.n, v.dev, v.worker, v.at, v.lon, v.lat, v.acc, v.alt, v.spd, v.brg, v.prov, v.mock, v.obs, v.cust_found,
                v.hired_on, v.left_on, v.work_schedule,
                CASE
                WHEN v.te OPERATOR(pg_catalog.<>) 'object' THEN
@@ -788,6 +829,10 @@ BEGIN
                    pg_catalog.format('p_fixes[%s].mock must be true, false or null, got %s', v.n, pg_catalog.left((v.j -> 'mock')::text, 60))
                WHEN (v.obs).problem IS NOT NULL THEN
                    (v.obs).problem
+               WHEN v.t_cust OPERATOR(pg_catalog.<>) 'null' AND (v.cust IS NULL OR v.cust OPERATOR(pg_catalog.<>) pg_catalog.trunc(v.cust) OR v.cust OPERATOR(pg_catalog.<) 1) THEN
+                   pg_catalog.format('p_fixes[%s].customer_id must be a positive integer (the customer a check-in fix is for) or null, got %s', v.n, pg_catalog.left((v.j -> 'customer_id')::text, 60))
+               WHEN v.t_cust OPERATOR(pg_catalog.<>) 'null' AND v.cust_found IS NULL THEN
+                   pg_catalog.format('p_fixes[%s].customer_id %s is not a customer of tenant %s', v.n, pg_catalog.left((v.j -> 'customer_id')::text, 30), p_tenant_id)
                WHEN v.dev IS NULL THEN
                    pg_catalog.format('p_fixes[%s].device_uid "%s" is not a device of tenant %s', v.n, pg_catalog.left(v.uid, 60), p_tenant_id)
                WHEN v.dev_status OPERATOR(pg_catalog.<>) 'active' THEN
@@ -831,10 +876,11 @@ BEGIN
            pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.brg::real END ORDER BY x.n),
            pg_catalog.array_agg(x.prov ORDER BY x.n),
            pg_catalog.array_agg(x.mock ORDER BY x.n),
-           pg_catalog.array_agg(x.obs ORDER BY x.n)
+           pg_catalog.array_agg(x.obs ORDER BY x.n),
+           pg_catalog.array_agg(x.cust_found ORDER BY x.n)
       INTO a_err, a_status, a_reason, a_first, a_store, a_dev, a_worker, a_at, a_lon, a_lat,
-           a_acc, a_alt, a_spd, a_brg, a_prov, a_mock, a_obs
-      FROM (SELECT c.n, c.err, c.first_n, c.dev, c.worker, c.at, c.lon, c.lat, c.acc, c.alt, c.spd, c.brg, c.prov, c.mock, c.obs,
+           a_acc, a_alt, a_spd, a_brg, a_prov, a_mock, a_obs, a_cust
+      FROM (SELECT c.n, c.err, c.first_n, c.dev, c.worker, c.at, c.lon, c.lat, c.acc, c.alt, c.spd, c.brg, c.prov, c.mock, c.obs, c.cust_found,
                    CASE WHEN c.err IS NOT NULL THEN 'rejected'
                         WHEN c.first_n OPERATOR(pg_catalog.<>) c.n THEN 'duplicate'
                         WHEN c.at OPERATOR(pg_catalog.<) v_expired_before THEN 'expired'
@@ -868,6 +914,18 @@ BEGIN
         END IF;
     END IF;
 
+    -- Score the new fixes before storing them (fieldops.score_batch: one
+    -- pass per device over its fixes in fix time, so a late, out-of-order
+    -- upload is scored as if it had come in order); element i's result is
+    -- s_*[i], NULL for elements not stored or already stored.
+    SELECT pg_catalog.array_agg(r.score ORDER BY g.i), pg_catalog.array_agg(r.band ORDER BY g.i),
+           pg_catalog.array_agg(r.reasons ORDER BY g.i), pg_catalog.array_agg(r.model_version ORDER BY g.i),
+           pg_catalog.array_agg(r.scan_digest ORDER BY g.i), pg_catalog.array_agg(r.point_digest ORDER BY g.i)
+      INTO s_score, s_band, s_reasons, s_model, s_sdig, s_pdig
+      FROM pg_catalog.generate_series(1, v_count) AS g(i)
+      LEFT JOIN fieldops.score_batch(p_tenant_id, a_store, a_dev, a_worker, a_at, a_lon, a_lat, a_acc, a_alt, a_spd, a_brg,
+                                     a_prov, a_mock, a_obs, a_cust, v_skew_ms) r ON r.ord OPERATOR(pg_catalog.=) g.i;
+
     -- Store (unnest with several arrays is the FROM-clause form, which
     -- cannot be schema-qualified).  A fix of the same device and instant that is already there
     -- (a retransmission, or a concurrent batch that committed first) is
@@ -883,11 +941,12 @@ BEGIN
             WITH ins AS (
                 INSERT INTO fieldops.fix AS f (tenant_id, device_id, worker_id, recorded_at, geom, accuracy_m, altitude_m,
                                                speed_mps, bearing_deg, provider, is_mock, satellites, cn0_mean_dbhz,
-                                               cn0_sd_dbhz, wifi, cells, client_ip, integrity)
+                                               cn0_sd_dbhz, wifi, cells, client_ip, integrity, customer_id,
+                                               score, band, reasons, model_version)
                 SELECT p_tenant_id, u.dev, u.worker, u.at, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.acc, u.alt,
                        u.spd, u.brg, u.prov, u.mock, (a_obs[u.ord]).satellites, (a_obs[u.ord]).cn0_mean_dbhz,
                        (a_obs[u.ord]).cn0_sd_dbhz, (a_obs[u.ord]).wifi, (a_obs[u.ord]).cells, (a_obs[u.ord]).client_ip,
-                       (a_obs[u.ord]).integrity
+                       (a_obs[u.ord]).integrity, a_cust[u.ord], s_score[u.ord], s_band[u.ord], s_reasons[u.ord], s_model[u.ord]
                   -- (a_obs is indexed, not unnested: unnest() would spread a composite over several columns)
                   FROM unnest(a_store, a_dev, a_worker, a_at, a_lon, a_lat, a_acc, a_alt, a_spd, a_brg, a_prov, a_mock)
                        WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, ord)
@@ -921,18 +980,28 @@ BEGIN
                             AND x.recorded_at OPERATOR(pg_catalog.=) u.at) old
              ON u.store AND i.id IS NULL;
 
-    -- the spoof score of every fix stored now (alerts for red ones)
     IF i_dev IS NOT NULL THEN
-        PERFORM fieldops.score_fixes(p_tenant_id, i_dev, i_at);
+        -- the fingerprints of the new fixes (scan and GNSS position), and
+        -- alerts for the red ones
+        INSERT INTO fieldops.fix_fingerprint AS g (tenant_id, digest, device_id, recorded_at)
+        SELECT p_tenant_id, d.digest, u.dev, u.at
+          FROM unnest(a_dev, a_at, s_sdig, s_pdig, a_dup) AS u(dev, at, sdig, pdig, dup)
+         CROSS JOIN LATERAL (VALUES (u.sdig), (u.pdig)) AS d(digest)
+         WHERE d.digest IS NOT NULL AND NOT COALESCE(u.dup, true)
+        ON CONFLICT DO NOTHING;
+        PERFORM fieldops.raise_fix_alerts(p_tenant_id, i_dev, i_at);
     END IF;
 
     -- derived state, in the same transaction: when each device was last heard of
+    -- and, with sent_at, its clock offset
     UPDATE fieldops.device d
-       SET last_seen_at = m.last_at
+       SET last_seen_at = GREATEST(d.last_seen_at, m.last_at),
+           clock_skew_ms = COALESCE(v_skew_ms, d.clock_skew_ms)
       FROM (SELECT i.dev, pg_catalog.max(i.at) AS last_at
               FROM unnest(i_dev, i_at) AS i(dev, at) GROUP BY i.dev) m
      WHERE d.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND d.device_id OPERATOR(pg_catalog.=) m.dev
-       AND (d.last_seen_at IS NULL OR d.last_seen_at OPERATOR(pg_catalog.<) m.last_at);
+       AND (d.last_seen_at IS NULL OR d.last_seen_at OPERATOR(pg_catalog.<) m.last_at
+            OR d.clock_skew_ms IS DISTINCT FROM COALESCE(v_skew_ms, d.clock_skew_ms));
 
     RETURN QUERY
         SELECT (u.ord OPERATOR(pg_catalog.-) 1)::integer,

@@ -21,6 +21,8 @@ AS $$
      'Create the daily partitions of fieldops.fix from yesterday to args.days_ahead days ahead (UTC) and drop those older than every tenant''s fix_retention_days.'),
     ('fix_purge', 'fieldops.job_fix_purge', 'tenant', interval '1 hour', '{"batch": 10000}'::jsonb,
      'Delete the tenant''s location fixes older than its fix_retention_days.'),
+    ('radio_map', 'fieldops.job_radio_map', 'tenant', interval '15 minutes', '{}'::jsonb,
+     'Learn the Wi-Fi access points and cells heard by the tenant''s trusted fixes since the last run (refresh_radio_map()).'),
     ('photo_nonce_purge', 'fieldops.job_photo_nonce_purge', 'tenant', interval '1 hour', '{"keep_days": 7, "batch": 10000}'::jsonb,
      'Delete photo nonces that expired more than args.keep_days ago.')
 $$;

@@ -194,6 +194,15 @@ test_speed(void)
 	f.lat = p[3].lat + 400.0 * DEG_PER_M;
 	f.accuracy_m = 80.0;		/* a poor fix: 400 - 85 m in 5 s is 63 m/s */
 	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "implausible_speed: net of accuracy");
+	f.accuracy_m = 5.0;
+	f.lat = p[3].lat + 500.0 * DEG_PER_M;	/* 100 m/s again: a high-speed train ... */
+	f.speed_mps = 97.0;			/* ... whose receiver measures that speed */
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "implausible_speed: corroborated by the GNSS speed does not fire");
+	f.speed_mps = 30.0;			/* a third of the chord speed: not corroborated */
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "implausible_speed: a GNSS speed far below the chord fires");
+	f.speed_mps = 97.0;
+	f.provider = SPROV_NETWORK; /* only a GNSS receiver measures speed */
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "implausible_speed: a network fix's speed corroborates nothing");
 }
 
 static void
@@ -423,6 +432,10 @@ test_clock_history(void)
 	OK(fires(&f, p, 1, NULL, &h, SPOOF_STALE_FIX), "stale_fix: 1000 s late fires");
 	f.received_ms = f.t_ms + 600000;
 	OK(!fires(&f, p, 1, NULL, &h, SPOOF_STALE_FIX), "stale_fix: 600 s late does not");
+	f.received_ms = f.t_ms + 1000000;
+	h.queued = true;			/* later fixes came in the same upload */
+	OK(!fires(&f, p, 1, NULL, &h, SPOOF_STALE_FIX), "stale_fix: a fix of an offline queue does not");
+	h.queued = false;
 
 	honest_hist(&h);
 	h.same_coords_earlier_day = true;
