@@ -374,194 +374,19 @@ CREATE TYPE fieldops.fix_observations AS (
 COMMENT ON TYPE fieldops.fix_observations IS
 'Internal: what a fix element reports besides its position (GNSS status, Wi-Fi scan, cells, client IP, integrity verdict), checked and normalised by fix_observations(); problem is the first mistake, NULL when none.';
 
-CREATE FUNCTION fieldops.json_item_problem(p_item jsonb, p_where text, p_keys text[], p_example text)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT CASE
-        WHEN pg_catalog.jsonb_typeof(p_item) OPERATOR(pg_catalog.<>) 'object' THEN
-            pg_catalog.format('%s must be an object such as %s, got %s', p_where, p_example, pg_catalog.left(p_item::text, 60))
-        ELSE (SELECT pg_catalog.format('%s has an unknown key "%s" (known keys: %s)', p_where, pg_catalog.left(pg_catalog.min(x), 40),
-                                       pg_catalog.array_to_string(p_keys, ', '))
-                FROM pg_catalog.jsonb_object_keys(p_item OPERATOR(pg_catalog.-) p_keys) AS x
-              HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0)
-    END
-$$;
-COMMENT ON FUNCTION fieldops.json_item_problem(jsonb, text, text[], text) IS
-'Internal (fix_observations()): NULL when an element of a reported list is an object with known keys only, else what is wrong with it, named by p_where.';
-
 CREATE FUNCTION fieldops.fix_observations(p_elem jsonb, p_n integer)
 RETURNS fieldops.fix_observations
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-AS $$
-DECLARE
-    r fieldops.fix_observations;
-    c_ap_keys constant text[] := ARRAY['bssid', 'rssi_dbm', 'age_s'];
-    c_cell_keys constant text[] := ARRAY['mcc', 'mnc', 'lac', 'cid', 'signal_dbm', 'serving', 'radio'];
-    v jsonb;
-    e jsonb;
-    i integer;
-    k text;
-    v_bssid text;
-    v_seen text[] := '{}';
-    v_out jsonb := '[]';
-    v_where text;
-BEGIN
-    -- GNSS status
-    v := p_elem -> 'satellites';
-    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number' OR v::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc(v::numeric)
-           OR v::numeric NOT BETWEEN 0 AND 255 THEN
-            r.problem := pg_catalog.format('p_fixes[%s].satellites must be an integer between 0 and 255 or null, got %s', p_n, pg_catalog.left(v::text, 60));
-            RETURN r;
-        END IF;
-        r.satellites := v::numeric;
-    END IF;
-    FOREACH k IN ARRAY ARRAY['cn0_mean_dbhz', 'cn0_sd_dbhz'] LOOP
-        v := p_elem -> k;
-        CONTINUE WHEN v IS NULL OR v OPERATOR(pg_catalog.=) 'null';
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'number'
-           OR v::numeric NOT BETWEEN 0 AND (CASE k WHEN 'cn0_mean_dbhz' THEN 70 ELSE 50 END) THEN
-            r.problem := pg_catalog.format('p_fixes[%s].%s must be a number between 0 and %s (dB-Hz) or null, got %s', p_n, k,
-                                           CASE k WHEN 'cn0_mean_dbhz' THEN 70 ELSE 50 END, pg_catalog.left(v::text, 60));
-            RETURN r;
-        END IF;
-        IF k OPERATOR(pg_catalog.=) 'cn0_mean_dbhz' THEN
-            r.cn0_mean_dbhz := v::numeric;
-        ELSE
-            r.cn0_sd_dbhz := v::numeric;
-        END IF;
-    END LOOP;
-
-    -- the Wi-Fi scan
-    v := p_elem -> 'wifi';
-    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'array' OR pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.>) 200 THEN
-            r.problem := pg_catalog.format('p_fixes[%s].wifi must be an array of at most 200 access points or null, got %s', p_n,
-                                           pg_catalog.left(v::text, 60));
-            RETURN r;
-        END IF;
-        FOR i IN 0 .. pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.-) 1 LOOP
-            e := v -> i;
-            v_where := pg_catalog.format('p_fixes[%s].wifi[%s]', p_n, i);
-            r.problem := fieldops.json_item_problem(e, v_where, c_ap_keys, '{"bssid": "a4:5e:60:12:34:56", "rssi_dbm": -61}');
-            IF r.problem IS NOT NULL THEN
-                RETURN r;
-            END IF;
-            v_bssid := e ->> 'bssid';
-            IF pg_catalog.jsonb_typeof(e -> 'bssid') IS DISTINCT FROM 'string'
-               OR v_bssid !~ '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}$' THEN
-                r.problem := pg_catalog.format('%s.bssid must be a MAC address such as "a4:5e:60:12:34:56", got %s', v_where,
-                                               COALESCE(pg_catalog.left((e -> 'bssid')::text, 60), 'nothing'));
-                RETURN r;
-            END IF;
-            v_bssid := pg_catalog.lower(pg_catalog.replace(v_bssid, '-', ':'));
-            IF v_bssid OPERATOR(pg_catalog.=) ANY (v_seen) THEN
-                r.problem := pg_catalog.format('%s.bssid %s appears twice in the scan', v_where, v_bssid);
-                RETURN r;
-            END IF;
-            v_seen := v_seen OPERATOR(pg_catalog.||) v_bssid;
-            IF e ? 'rssi_dbm' AND (pg_catalog.jsonb_typeof(e -> 'rssi_dbm') OPERATOR(pg_catalog.<>) 'number'
-                                  OR (e -> 'rssi_dbm')::numeric NOT BETWEEN -127 AND 0) THEN
-                r.problem := pg_catalog.format('%s.rssi_dbm must be a number between -127 and 0 (dBm), got %s', v_where,
-                                               pg_catalog.left((e -> 'rssi_dbm')::text, 60));
-                RETURN r;
-            END IF;
-            IF e ? 'age_s' AND (pg_catalog.jsonb_typeof(e -> 'age_s') OPERATOR(pg_catalog.<>) 'number'
-                               OR (e -> 'age_s')::numeric NOT BETWEEN 0 AND 86400) THEN
-                r.problem := pg_catalog.format('%s.age_s must be a number of seconds between 0 and 86400, got %s', v_where,
-                                               pg_catalog.left((e -> 'age_s')::text, 60));
-                RETURN r;
-            END IF;
-            v_out := v_out OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(
-                pg_catalog.jsonb_set(e, '{bssid}', pg_catalog.to_jsonb(v_bssid)));
-        END LOOP;
-        r.wifi := v_out;
-    END IF;
-
-    -- cells
-    v := p_elem -> 'cells';
-    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'array' OR pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.>) 32 THEN
-            r.problem := pg_catalog.format('p_fixes[%s].cells must be an array of at most 32 cells or null, got %s', p_n,
-                                           pg_catalog.left(v::text, 60));
-            RETURN r;
-        END IF;
-        FOR i IN 0 .. pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.-) 1 LOOP
-            e := v -> i;
-            v_where := pg_catalog.format('p_fixes[%s].cells[%s]', p_n, i);
-            r.problem := fieldops.json_item_problem(e, v_where, c_cell_keys, '{"mcc": 460, "mnc": 0, "lac": 6209, "cid": 123456789}');
-            IF r.problem IS NOT NULL THEN
-                RETURN r;
-            END IF;
-            FOREACH k IN ARRAY ARRAY['mcc', 'mnc', 'lac', 'cid'] LOOP
-                IF pg_catalog.jsonb_typeof(e -> k) IS DISTINCT FROM 'number'
-                   OR (e -> k)::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((e -> k)::numeric)
-                   OR (e -> k)::numeric NOT BETWEEN (CASE k WHEN 'mcc' THEN 1 ELSE 0 END)
-                                                AND (CASE k WHEN 'mcc' THEN 999 WHEN 'mnc' THEN 999
-                                                            WHEN 'lac' THEN 16777215 ELSE 68719476735 END) THEN
-                    r.problem := pg_catalog.format('%s.%s must be an integer between %s and %s, got %s', v_where, k,
-                                                   CASE k WHEN 'mcc' THEN 1 ELSE 0 END,
-                                                   CASE k WHEN 'mcc' THEN 999 WHEN 'mnc' THEN 999
-                                                          WHEN 'lac' THEN 16777215 ELSE 68719476735 END,
-                                                   COALESCE(pg_catalog.left((e -> k)::text, 60), 'nothing'));
-                    RETURN r;
-                END IF;
-            END LOOP;
-            IF e ? 'signal_dbm' AND (pg_catalog.jsonb_typeof(e -> 'signal_dbm') OPERATOR(pg_catalog.<>) 'number'
-                                    OR (e -> 'signal_dbm')::numeric NOT BETWEEN -160 AND 0) THEN
-                r.problem := pg_catalog.format('%s.signal_dbm must be a number between -160 and 0 (dBm), got %s', v_where,
-                                               pg_catalog.left((e -> 'signal_dbm')::text, 60));
-                RETURN r;
-            END IF;
-            IF e ? 'serving' AND pg_catalog.jsonb_typeof(e -> 'serving') OPERATOR(pg_catalog.<>) 'boolean' THEN
-                r.problem := pg_catalog.format('%s.serving must be true or false, got %s', v_where, pg_catalog.left((e -> 'serving')::text, 60));
-                RETURN r;
-            END IF;
-            IF e ? 'radio' AND ((e ->> 'radio') IS NULL
-                                OR NOT (e ->> 'radio') OPERATOR(pg_catalog.=) ANY (ARRAY['gsm', 'cdma', 'wcdma', 'lte', 'nr'])) THEN
-                r.problem := pg_catalog.format('%s.radio must be one of gsm, cdma, wcdma, lte, nr, got %s', v_where,
-                                               pg_catalog.left((e -> 'radio')::text, 60));
-                RETURN r;
-            END IF;
-        END LOOP;
-        r.cells := v;
-    END IF;
-
-    -- where the upload came from, and the app's integrity verdict
-    v := p_elem -> 'client_ip';
-    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
-           OR (v #>> '{}') !~ '^[0-9A-Fa-f.:]{2,45}$' THEN
-            r.problem := pg_catalog.format('p_fixes[%s].client_ip must be an IPv4 or IPv6 address as a string, got %s', p_n,
-                                           pg_catalog.left(v::text, 60));
-            RETURN r;
-        END IF;
-        BEGIN
-            r.client_ip := (v #>> '{}')::inet;
-        EXCEPTION WHEN invalid_text_representation THEN
-            r.problem := pg_catalog.format('p_fixes[%s].client_ip must be an IPv4 or IPv6 address as a string, got %s', p_n,
-                                           pg_catalog.left(v::text, 60));
-            RETURN r;
-        END;
-    END IF;
-    v := p_elem -> 'integrity';
-    IF v IS NOT NULL AND v OPERATOR(pg_catalog.<>) 'null' THEN
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'object' OR pg_catalog.length(v::text) OPERATOR(pg_catalog.>) 4096 THEN
-            r.problem := pg_catalog.format('p_fixes[%s].integrity must be a JSON object of at most 4 kB (a summary of the verdict) or null', p_n);
-            RETURN r;
-        END IF;
-        r.integrity := v;
-    END IF;
-    RETURN r;
-END
-$$;
+AS 'MODULE_PATHNAME', 'fieldops_fix_observations'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.fix_observations(jsonb, integer) IS
-'Internal (ingest_fixes()): check and normalise what element p_n of p_fixes reports besides its position: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi [{bssid, rssi_dbm, age_s}], cells [{mcc, mnc, lac, cid, signal_dbm, serving, radio}], client_ip, integrity.';
+'Internal (ingest_fixes(); C, src/fix_obs.c): check and normalise what element p_n of p_fixes reports besides its position: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi [{bssid, rssi_dbm, age_s}], cells [{mcc, mnc, lac, cid, signal_dbm, serving, radio}], client_ip, integrity.';
 
 CREATE FUNCTION fieldops.ingest_fixes(p_tenant_id bigint, p_fixes jsonb, p_options jsonb DEFAULT '{}')
 RETURNS TABLE (idx integer, fix_id bigint, status text, reason text, score integer, band text, reasons jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+-- (JIT would compile these large statements on every call: seconds for
+-- a batch that takes milliseconds to run)
+SET jit = off
 AS $$
 DECLARE
     c_keys constant text[] := ARRAY['device_uid', 'recorded_at', 'lat', 'lon', 'accuracy_m', 'altitude_m',
@@ -944,12 +769,19 @@ BEGIN
                                                cn0_sd_dbhz, wifi, cells, client_ip, integrity, customer_id,
                                                score, band, reasons, model_version)
                 SELECT p_tenant_id, u.dev, u.worker, u.at, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.acc, u.alt,
-                       u.spd, u.brg, u.prov, u.mock, (a_obs[u.ord]).satellites, (a_obs[u.ord]).cn0_mean_dbhz,
-                       (a_obs[u.ord]).cn0_sd_dbhz, (a_obs[u.ord]).wifi, (a_obs[u.ord]).cells, (a_obs[u.ord]).client_ip,
-                       (a_obs[u.ord]).integrity, a_cust[u.ord], s_score[u.ord], s_band[u.ord], s_reasons[u.ord], s_model[u.ord]
-                  -- (a_obs is indexed, not unnested: unnest() would spread a composite over several columns)
-                  FROM unnest(a_store, a_dev, a_worker, a_at, a_lon, a_lat, a_acc, a_alt, a_spd, a_brg, a_prov, a_mock)
-                       WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, ord)
+                       u.spd, u.brg, u.prov, u.mock, u.satellites, u.cn0_mean_dbhz, u.cn0_sd_dbhz, u.wifi, u.cells, u.client_ip,
+                       u.integrity, u.cust, u.score, u.band, u.reasons, u.model_version
+                  -- (zipped with ROWS FROM, which spreads the composite a_obs
+                  -- over its columns; indexing a_obs[i] would copy the whole
+                  -- array for every element)
+                  FROM ROWS FROM (pg_catalog.unnest(a_store), pg_catalog.unnest(a_dev), pg_catalog.unnest(a_worker), pg_catalog.unnest(a_at),
+                                  pg_catalog.unnest(a_lon), pg_catalog.unnest(a_lat), pg_catalog.unnest(a_acc), pg_catalog.unnest(a_alt),
+                                  pg_catalog.unnest(a_spd), pg_catalog.unnest(a_brg), pg_catalog.unnest(a_prov), pg_catalog.unnest(a_mock),
+                                  pg_catalog.unnest(a_obs), pg_catalog.unnest(a_cust), pg_catalog.unnest(s_score), pg_catalog.unnest(s_band),
+                                  pg_catalog.unnest(s_reasons), pg_catalog.unnest(s_model))
+                       WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock,
+                                            problem, satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity,
+                                            cust, score, band, reasons, model_version, ord)
                  WHERE u.store
                  ORDER BY u.ord
                 ON CONFLICT DO NOTHING
@@ -1026,5 +858,5 @@ COMMENT ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) IS
 'Store a batch (JSON array, at most 10000) of location fixes as a mobile back end forwards them: {"device_uid", "recorded_at" (ISO 8601 with offset, or epoch ms), "lat", "lon", "provider" (gps|network|fused|wifi|cell|passive), optional "accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "mock"}. One row per element: stored (fix_id), duplicate (fix_id of the fix already stored), off_duty (stored only if store_off_duty_fixes), expired (older than fix_retention_days), rejected (with p_options {"on_error": "skip"}; otherwise a bad element fails the call with 22023 naming p_fixes[i] and the field). Optional observations: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity. Every stored fix is scored for spoofing (score, band, reasons; red ones raise an alert).';
 
 GRANT EXECUTE ON FUNCTION fieldops.ingest_fixes(bigint, jsonb, jsonb) TO fieldops_app;
-GRANT EXECUTE ON FUNCTION fieldops.fix_observations(jsonb, integer), fieldops.json_item_problem(jsonb, text, text[], text)
+GRANT EXECUTE ON FUNCTION fieldops.fix_observations(jsonb, integer)
 TO fieldops_api;

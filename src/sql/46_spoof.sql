@@ -276,6 +276,7 @@ COMMENT ON FUNCTION fieldops.radio_offset(float8, float8, float8, float8) IS
 CREATE FUNCTION fieldops.refresh_radio_map(p_tenant_id bigint, p_until timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET jit = off
 AS $$
 DECLARE
     v_tz text := fieldops.tenant_time_zone(p_tenant_id);
@@ -446,6 +447,7 @@ CREATE FUNCTION fieldops.score_batch(p_tenant_id bigint, p_store boolean[], p_de
                                      p_skew_ms bigint)
 RETURNS TABLE (ord integer, score integer, band text, reasons jsonb, model_version text, scan_digest bytea, point_digest bytea)
 LANGUAGE plpgsql VOLATILE
+SET jit = off SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_model jsonb;
@@ -458,16 +460,23 @@ BEGIN
     WITH cand AS MATERIALIZED (
         -- the batch's new fixes (ord: the element; k: the row of the arrays)
         SELECT u.k::integer AS k, u.dev, u.worker, u.at, u.lon, u.lat, u.acc, u.alt, u.spd, u.brg, u.prov, u.mock, u.cust,
-               (p_obs[u.k]).satellites AS sats, (p_obs[u.k]).cn0_mean_dbhz AS cn0m, (p_obs[u.k]).cn0_sd_dbhz AS cn0sd,
-               (p_obs[u.k]).wifi AS wifi, (p_obs[u.k]).cells AS cells, fieldops.integrity_bits((p_obs[u.k]).integrity) AS integrity,
+               u.satellites AS sats, u.cn0_mean_dbhz AS cn0m, u.cn0_sd_dbhz AS cn0sd,
+               u.wifi, u.cells, fieldops.integrity_bits(u.integrity) AS integrity,
                public.ST_SetSRID(public.ST_MakePoint(u.lon, u.lat), 4326) AS pt,
                (pg_catalog.date_trunc('day', u.at AT TIME ZONE v_tz) AT TIME ZONE v_tz) AS day_start,
-               fieldops.fix_scan_digest((p_obs[u.k]).wifi) AS sdig,
+               fieldops.fix_scan_digest(u.wifi) AS sdig,
                CASE WHEN u.prov OPERATOR(pg_catalog.=) 'gps' THEN fieldops.fix_point_digest(u.lat, u.lon) END AS pdig,
                -- a later fix of the same device in this upload: an offline queue
                u.at OPERATOR(pg_catalog.<) pg_catalog.max(u.at) OVER (PARTITION BY u.dev) AS queued
-          FROM unnest(p_store, p_dev, p_worker, p_at, p_lon, p_lat, p_acc, p_alt, p_spd, p_brg, p_prov, p_mock, p_customer)
-               WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, cust, k)
+          -- (zipped with ROWS FROM, which also spreads the composite
+          -- p_obs over its columns: indexing p_obs[k] would copy the
+          -- whole array for every element)
+          FROM ROWS FROM (pg_catalog.unnest(p_store), pg_catalog.unnest(p_dev), pg_catalog.unnest(p_worker), pg_catalog.unnest(p_at),
+                          pg_catalog.unnest(p_lon), pg_catalog.unnest(p_lat), pg_catalog.unnest(p_acc), pg_catalog.unnest(p_alt),
+                          pg_catalog.unnest(p_spd), pg_catalog.unnest(p_brg), pg_catalog.unnest(p_prov), pg_catalog.unnest(p_mock),
+                          pg_catalog.unnest(p_customer), pg_catalog.unnest(p_obs))
+               WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, cust,
+                                    problem, satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity, k)
          -- (a fix stored before is a duplicate: it keeps its score)
          WHERE u.store AND NOT EXISTS (SELECT 1 FROM fieldops.fix x
                             WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.device_id OPERATOR(pg_catalog.=) u.dev
@@ -485,7 +494,7 @@ BEGIN
                    AND b.bound_at OPERATOR(pg_catalog.<) (((x.day_start AT TIME ZONE v_tz) OPERATOR(pg_catalog.+) interval '1 day') AT TIME ZONE v_tz)
                    AND (b.unbound_at IS NULL OR b.unbound_at OPERATOR(pg_catalog.>) x.day_start)) AS workers
           FROM (SELECT DISTINCT c.dev, c.day_start FROM cand c) x
-    ), radio AS (
+    ), radio AS MATERIALIZED (
         -- what the radio map says about each new fix's Wi-Fi scan and serving cell
         SELECT c.k,
                CASE WHEN c.wifi IS NULL AND c.cells IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
@@ -497,7 +506,11 @@ BEGIN
                                              ON a.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND a.bssid OPERATOR(pg_catalog.=) (w.ap ->> 'bssid')::macaddr
                                             AND NOT a.mobile AND a.n_obs OPERATOR(pg_catalog.>=) 3), '[]'),
                    'site_overlap', site.overlap, 'site_stable_count', site.stable,
-                   'scan_replay', COALESCE(rep.replay, false),
+                   'scan_replay', c.sdig IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM fieldops.fix_fingerprint g
+                        WHERE g.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND g.digest OPERATOR(pg_catalog.=) c.sdig
+                          AND (g.device_id OPERATOR(pg_catalog.<>) c.dev
+                               OR pg_catalog.abs(pg_catalog.extract('epoch', g.recorded_at OPERATOR(pg_catalog.-) c.at)) OPERATOR(pg_catalog.>) 600)),
                    'has_cell', cell.e IS NOT NULL,
                    'cell_known', rc.cid IS NOT NULL,
                    'cell_distance_m', public.ST_DistanceSphere(rc.geom, c.pt),
@@ -517,11 +530,6 @@ BEGIN
                    AND cu.customer_id OPERATOR(pg_catalog.=) c.cust AND cu.geom IS NOT NULL
                 HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0) site ON true
           LEFT JOIN LATERAL (
-                SELECT true AS replay FROM fieldops.fix_fingerprint g
-                 WHERE c.sdig IS NOT NULL AND g.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND g.digest OPERATOR(pg_catalog.=) c.sdig
-                   AND (g.device_id OPERATOR(pg_catalog.<>) c.dev
-                        OR pg_catalog.abs(pg_catalog.extract('epoch', g.recorded_at OPERATOR(pg_catalog.-) c.at)) OPERATOR(pg_catalog.>) 600)) rep ON true
-          LEFT JOIN LATERAL (
                 SELECT x.v AS e FROM pg_catalog.jsonb_array_elements(c.cells) AS x(v)
                  ORDER BY (x.v -> 'serving') OPERATOR(pg_catalog.=) 'true' DESC LIMIT 1) cell ON true
           LEFT JOIN fieldops.radio_cell rc
@@ -537,7 +545,7 @@ BEGIN
                          WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.geom OPERATOR(public.&&) public.ST_Expand(c.pt, 1.0)
                          LIMIT 50) n
                  WHERE rc.cid IS NULL AND cell.e ? 'mcc') mcc ON true
-    ), hist AS (
+    ), hist AS MATERIALIZED (
         SELECT c.k, pg_catalog.jsonb_build_object(
                    'workers_on_device_today', CASE WHEN dv.shared_pool THEN -1 ELSE dy.workers END,
                    'same_coords_earlier_day', EXISTS (
