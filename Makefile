@@ -159,7 +159,7 @@ test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/b
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
 
-.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo
+.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -183,7 +183,7 @@ fuzz:
 	@bash test/fuzz/run.sh
 
 # every benchmark, each reporting ratios against its baseline from the same run
-bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo
+bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest
 
 # step kernel vs Karney (PROJ geod_inverse) on the same 10^6 pairs
 bench-geo: test/bench/bin/geo_bench
@@ -200,6 +200,10 @@ bench-mileage-sql: test/bench/bin/drivegen
 # signature verification through SQL vs a C loop; submit_photo() with 8 clients
 bench-photo:
 	@bash test/bench/photo_bench.sh
+
+# ingest_fixes() (batches of 100, scoring on) vs a plain INSERT ... SELECT of the same rows
+bench-ingest:
+	@bash test/bench/ingest_bench.sh
 
 # row-level security, API write path and working hours vs bare SQL
 bench-api:

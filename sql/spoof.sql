@@ -312,6 +312,13 @@ SELECT regress.sqlerr(q) AS result
     ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0,95}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$)
   ) AS t(q);
 
+-- numbers too small for a float (found by make fuzz) read as 0, not as an error
+SELECT f.status, f.fix_id AS tiny_fix
+  FROM fieldops.ingest_fixes(:st, jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-2',
+         'recorded_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+         'lat', '1e-400'::jsonb, 'lon', 121.47392, 'accuracy_m', '1e-400'::jsonb, 'provider', 'network', 'cn0_mean_dbhz', '1e-400'::jsonb))) f \gset
+SELECT :'status' AS status, ST_Y(geom) AS lat, accuracy_m, cn0_mean_dbhz FROM fieldops.fix WHERE tenant_id = :st AND fix_id = :tiny_fix;
+
 --
 -- 5. Privileges: applications score, only administrators add models
 --

@@ -90,10 +90,17 @@ num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral)
 		DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, NumericGetDatum(int64_to_numeric(hi)))) <= 0;
 }
 
+/*
+ * A range-checked JSON number as a double.  Through its text and strtod():
+ * numeric_float8 raises "out of range" on an underflow such as 1e-400,
+ * which must read as 0 here, not fail the batch.
+ */
 static double
 num_double(JsonbValue *v)
 {
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+
+	return strtod(s, NULL);
 }
 
 /*

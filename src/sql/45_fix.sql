@@ -692,13 +692,14 @@ BEGIN
            pg_catalog.array_agg(x.dev ORDER BY x.n),
            pg_catalog.array_agg(x.worker ORDER BY x.n),
            pg_catalog.array_agg(x.at ORDER BY x.n),
-           -- (converted only when valid: 1e400 is a JSON number, not a float8)
-           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.lon::float8 END ORDER BY x.n),
-           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.lat::float8 END ORDER BY x.n),
-           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.acc::real END ORDER BY x.n),
-           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.alt::real END ORDER BY x.n),
-           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.spd::real END ORDER BY x.n),
-           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN x.brg::real END ORDER BY x.n),
+           -- (converted only when valid: 1e400 is a JSON number, not a
+           -- float8; rounded first: 1e-400 would underflow the cast)
+           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN pg_catalog.round(x.lon, 12)::float8 END ORDER BY x.n),
+           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN pg_catalog.round(x.lat, 12)::float8 END ORDER BY x.n),
+           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN pg_catalog.round(x.acc, 6)::real END ORDER BY x.n),
+           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN pg_catalog.round(x.alt, 6)::real END ORDER BY x.n),
+           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN pg_catalog.round(x.spd, 6)::real END ORDER BY x.n),
+           pg_catalog.array_agg(CASE WHEN x.err IS NULL THEN pg_catalog.round(x.brg, 6)::real END ORDER BY x.n),
            pg_catalog.array_agg(x.prov ORDER BY x.n),
            pg_catalog.array_agg(x.mock ORDER BY x.n),
            pg_catalog.array_agg(x.obs ORDER BY x.n),

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/../.."
 . test/lib.sh
 
 SECONDS_EACH=${FUZZ_SECONDS:-600}
-WHICH=${FUZZERS:-"fuzz_manifest fuzz_sig"}
+WHICH=${FUZZERS:-"fuzz_manifest fuzz_sig fuzz_ingest"}
+# fuzz_ingest runs in a server: batches of 100 mutated elements
+INGEST_ROUNDS=${FUZZ_INGEST_ROUNDS:-300}
 
 if ! command -v clang >/dev/null; then
     [ "$(id -u)" -eq 0 ] || die "clang is missing (apt-get install clang)"
@@ -53,6 +55,7 @@ seed_sig() {
 found=0
 printf '%-14s %8s %14s %10s\n' harness seconds executions findings
 for f in $WHICH; do
+    [ "$f" = fuzz_ingest ] && continue     # below: it needs a server
     corpus=$WORK/$f.corpus
     mkdir -p "$corpus"
     case $f in
@@ -72,5 +75,25 @@ for f in $WHICH; do
         tail -30 "$log"
     fi
 done
+# fuzz_ingest: mutated ingest batches through SQL (test/fuzz/fuzz_ingest.sql)
+case " $WHICH " in *" fuzz_ingest "*)
+    [ -n "${FIELDOPS_SKIP_BUILD:-}" ] || build_and_install
+    chmod 755 "$WORK"; [ "$(id -u)" -eq 0 ] && chown "$(test_user)" "$WORK"
+    port=$(free_port 58631)
+    private_server_start "$WORK/data" "$port" "$WORK"
+    PSQL -d postgres -c "CREATE DATABASE fuzz" >/dev/null && PSQL -d fuzz -c "CREATE EXTENSION fieldops CASCADE" >/dev/null 2>&1
+    start=$SECONDS
+    PSQL -d fuzz -v seed=0.2026 -v rounds="$INGEST_ROUNDS" < test/fuzz/fuzz_ingest.sql > "$WORK/fuzz_ingest.log" 2>&1
+    st=$?
+    private_server_stop "$WORK/data"
+    printf '%-14s %8s %14s %10s\n' fuzz_ingest "$((SECONDS - start))" "$((INGEST_ROUNDS * 100))" "$([ $st -eq 0 ] && echo 0 || echo 1)"
+    if [ $st -ne 0 ]; then
+        found=1
+        tail -30 "$WORK/fuzz_ingest.log"
+    else
+        grep 'fuzz_ingest:' "$WORK/fuzz_ingest.log"
+    fi
+    ;;
+esac
 [ $found -eq 0 ] || die "a fuzzer found a problem (inputs in $WORK)"
 say "no finding"
