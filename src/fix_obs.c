@@ -23,10 +23,12 @@
  */
 #include "fieldops.h"
 
+#include <math.h>
 #include <sys/socket.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation_d.h"
+#include "common/md5.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -444,4 +446,101 @@ done:
 		nulls[OBS_PROBLEM] = false;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* an MD5 digest as a bytea, or an error naming what it was for */
+static bytea *
+digest_md5(const char *s, size_t len, const char *what)
+{
+	bytea	   *out = palloc(VARHDRSZ + 16);
+	const char *errstr = NULL;
+
+	if (!pg_md5_binary(s, len, VARDATA(out), &errstr))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute the MD5 digest of %s: %s", what, errstr)));
+	SET_VARSIZE(out, VARHDRSZ + 16);
+	return out;
+}
+
+typedef struct ScanItem
+{
+	char	   *bssid;
+	char	   *rssi;
+} ScanItem;
+
+static int
+scan_item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ScanItem *) a)->bssid, ((const ScanItem *) b)->bssid);
+}
+
+/*
+ * fieldops.fix_scan_digest(p_wifi jsonb) -> bytea: the MD5 of a normalised
+ * scan as "s" and its "bssid/rssi" pairs sorted by BSSID, joined by
+ * commas; NULL for fewer than 3 access points or any without an RSSI (so
+ * common a scan proves nothing when it repeats).
+ */
+PG_FUNCTION_INFO_V1(fieldops_fix_scan_digest);
+Datum
+fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *wifi = PG_GETARG_JSONB_P(0);
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	ScanItem   *items;
+	int			n = 0;
+	StringInfoData buf;
+
+	if (!JB_ROOT_IS_ARRAY(wifi) || JB_ROOT_IS_SCALAR(wifi) || JB_ROOT_COUNT(wifi) < 3)
+		PG_RETURN_NULL();
+	items = palloc(sizeof(ScanItem) * JB_ROOT_COUNT(wifi));
+	it = JsonbIteratorInit(&wifi->root);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		JsonbValue *b,
+				   *r;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
+			PG_RETURN_NULL();
+		b = key_value(e.val.binary.data, "bssid");
+		r = key_value(e.val.binary.data, "rssi_dbm");
+		if (b == NULL || b->type != jbvString || r == NULL || r->type != jbvNumeric)
+			PG_RETURN_NULL();
+		items[n].bssid = pnstrdup(b->val.string.val, b->val.string.len);
+		items[n].rssi = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(r->val.numeric)));
+		n++;
+	}
+	qsort(items, n, sizeof(ScanItem), scan_item_cmp);
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, 's');
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s/%s", i ? "," : "", items[i].bssid, items[i].rssi);
+	PG_RETURN_BYTEA_P(digest_md5(buf.data, buf.len, "a scan"));
+}
+
+/*
+ * fieldops.fix_point_digest(p_lat float8, p_lon float8) -> bytea: the MD5
+ * of "p<lat>,<lon>" in units of 1e-7 degree (about 1 cm), rounded half
+ * away from zero: identical GNSS positions, whatever their float noise
+ * below a centimetre.
+ */
+PG_FUNCTION_INFO_V1(fieldops_fix_point_digest);
+Datum
+fieldops_fix_point_digest(PG_FUNCTION_ARGS)
+{
+	double		lat = PG_GETARG_FLOAT8(0);
+	double		lon = PG_GETARG_FLOAT8(1);
+	char		s[64];
+	int			len;
+
+	if (!isfinite(lat) || !isfinite(lon) || fabs(lat) > 90 || fabs(lon) > 180)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("p_lat and p_lon must be a position in degrees, got %g, %g", lat, lon)));
+	len = snprintf(s, sizeof(s), "p%lld,%lld", (long long) llround(lat * 1e7), (long long) llround(lon * 1e7));
+	PG_RETURN_BYTEA_P(digest_md5(s, len, "a position"));
 }

@@ -229,7 +229,9 @@ COMMENT ON TABLE fieldops.radio_map_state IS
 -- digests.  The key includes the fix, so fixes of different devices with
 -- the same digest never wait for each other's transactions.
 CREATE TABLE fieldops.fix_fingerprint (
-    tenant_id    bigint NOT NULL REFERENCES fieldops.tenant (tenant_id),
+    -- (no foreign key: two rows per fix, derived from fixes and purged
+    -- with them; a key check per row was a tenth of ingest's time)
+    tenant_id    bigint NOT NULL,
     digest       bytea NOT NULL,
     device_id    bigint NOT NULL,
     recorded_at  timestamptz NOT NULL,
@@ -238,29 +240,20 @@ CREATE TABLE fieldops.fix_fingerprint (
 COMMENT ON TABLE fieldops.fix_fingerprint IS
 'The exact Wi-Fi scan (s: sorted BSSID/RSSI pairs) and exact GNSS position (p: lat/lon in 1e-7 degrees) of each fix, as MD5 digests: a fix with the scan of another (on another device, or 10 minutes apart) or the position of one of an earlier local day is a replay. Purged with the fixes.';
 
--- the digests of one fix: its scan (NULL under 3 APs) and its GNSS position (NULL if not gps)
+-- the digests of one fix (C, src/fix_obs.c): its scan and its GNSS position
 CREATE FUNCTION fieldops.fix_scan_digest(p_wifi jsonb)
 RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>=) 3 AND pg_catalog.bool_and(e ? 'rssi_dbm') THEN
-                pg_catalog.decode(pg_catalog.md5('s' OPERATOR(pg_catalog.||)
-                    pg_catalog.string_agg((e ->> 'bssid') OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) (e ->> 'rssi_dbm'), ',' ORDER BY e ->> 'bssid')), 'hex')
-           END
-      FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(p_wifi) OPERATOR(pg_catalog.=) 'array' THEN p_wifi ELSE '[]' END) AS e
-$$;
+AS 'MODULE_PATHNAME', 'fieldops_fix_scan_digest'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.fix_scan_digest(jsonb) IS
-'Internal: the MD5 digest of a Wi-Fi scan (sorted BSSID/RSSI pairs), NULL for scans of fewer than 3 access points or without RSSIs (too common to mean a replay).';
+'Internal: the MD5 digest of a normalised Wi-Fi scan ("s" and the bssid/rssi pairs sorted by BSSID), NULL for scans of fewer than 3 access points or without RSSIs (too common to mean a replay).';
 
 CREATE FUNCTION fieldops.fix_point_digest(p_lat float8, p_lon float8)
 RETURNS bytea
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT pg_catalog.decode(pg_catalog.md5('p' OPERATOR(pg_catalog.||) pg_catalog.round((p_lat OPERATOR(pg_catalog.*) 1e7)::numeric)::text
-                                            OPERATOR(pg_catalog.||) ',' OPERATOR(pg_catalog.||) pg_catalog.round((p_lon OPERATOR(pg_catalog.*) 1e7)::numeric)::text), 'hex')
-$$;
+AS 'MODULE_PATHNAME', 'fieldops_fix_point_digest'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.fix_point_digest(float8, float8) IS
-'Internal: the MD5 digest of a position rounded to 1e-7 degrees (about 1 cm).';
+'Internal: the MD5 digest of a position in units of 1e-7 degree (about 1 cm), rounded half away from zero.';
 
 -- east/north offsets in metres of (lat, lon) from a reference point
 -- (equirectangular: exact enough for the few kilometres a radio reaches)
@@ -588,7 +581,7 @@ BEGIN
                       c.integrity, r.radio, h.hist
                  FROM cand c JOIN radio r ON r.k OPERATOR(pg_catalog.=) c.k JOIN hist h ON h.k OPERATOR(pg_catalog.=) c.k
                 WHERE c.dev OPERATOR(pg_catalog.=) dv.dev) t
-    ), arrs AS (
+    ), arrs AS MATERIALIZED (
         SELECT tr.dev, tr.external_gnss,
                pg_catalog.array_agg(tr.k ORDER BY tr.at) AS ks,
                pg_catalog.array_agg(pg_catalog.floor(pg_catalog.extract('epoch', tr.at) OPERATOR(pg_catalog.*) 1000)::bigint ORDER BY tr.at) AS t_ms,
@@ -603,13 +596,18 @@ BEGIN
                pg_catalog.array_agg(tr.radio ORDER BY tr.at) AS radio, pg_catalog.array_agg(tr.hist ORDER BY tr.at) AS hist
           FROM track tr
          GROUP BY tr.dev, tr.external_gnss
+    ), scored AS MATERIALIZED (
+        -- (materialised: joined to cand directly, the planner may run
+        -- the whole pass once per fix)
+        SELECT a.ks[s.ord] AS k, s.score, s.band, s.reasons, s.model_version
+          FROM arrs a
+         CROSS JOIN LATERAL fieldops.spoof_score_track(a.t_ms, a.r_ms, a.lat, a.lon, a.acc, a.alt, a.spd, a.brg, a.prov, a.mock,
+                                                       a.sats, a.cn0m, a.cn0sd, a.integrity, a.score_it, a.radio, a.hist,
+                                                       a.external_gnss, v_model) s
     )
     SELECT c.k, s.score, s.band, s.reasons, s.model_version, c.sdig, c.pdig
-      FROM arrs a
-     CROSS JOIN LATERAL fieldops.spoof_score_track(a.t_ms, a.r_ms, a.lat, a.lon, a.acc, a.alt, a.spd, a.brg, a.prov, a.mock,
-                                                   a.sats, a.cn0m, a.cn0sd, a.integrity, a.score_it, a.radio, a.hist,
-                                                   a.external_gnss, v_model) s
-      JOIN cand c ON c.k OPERATOR(pg_catalog.=) a.ks[s.ord];
+      FROM scored s
+      JOIN cand c ON c.k OPERATOR(pg_catalog.=) s.k;
 END
 $$;
 COMMENT ON FUNCTION fieldops.score_batch(bigint, boolean[], bigint[], bigint[], timestamptz[], float8[], float8[], real[], real[], real[], real[], text[], boolean[], fieldops.fix_observations[], bigint[], bigint) IS
