@@ -159,7 +159,7 @@ test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/b
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
 
-.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest
+.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest calib
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -200,6 +200,10 @@ bench-mileage-sql: test/bench/bin/drivegen
 # signature verification through SQL vs a C loop; submit_photo() with 8 clients
 bench-photo:
 	@bash test/bench/photo_bench.sh
+
+# the spoof scorer's calibration harness: synthetic city, fit, held-out and shifted-world report
+calib:
+	@bash test/calib/run.sh
 
 # ingest_fixes() (batches of 100, scoring on) vs a plain INSERT ... SELECT of the same rows
 bench-ingest:
