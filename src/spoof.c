@@ -90,7 +90,7 @@ static const Field radio_fields[] = {
 static const Field history_fields[] = {
 	F(SpoofHistory, same_coords_earlier_day, FK_BOOL), F(SpoofHistory, workers_on_device_today, FK_INT),
 	F(SpoofHistory, at_customer_pin, FK_BOOL), F(SpoofHistory, skew_jump_s, FK_NUM),
-	F(SpoofHistory, queued, FK_BOOL)
+	F(SpoofHistory, queued, FK_BOOL), F(SpoofHistory, rebound_s, FK_NUM)
 };
 
 static const Field model_fields[] = {
@@ -108,7 +108,7 @@ static const Field model_fields[] = {
 	F(SpoofModel, site_min_stable, FK_INT), F(SpoofModel, cell_radius_k, FK_NUM),
 	F(SpoofModel, cell_slack_m, FK_NUM), F(SpoofModel, clock_future_s, FK_NUM),
 	F(SpoofModel, skew_jump_s, FK_NUM), F(SpoofModel, stale_s, FK_NUM),
-	F(SpoofModel, shared_device_workers, FK_INT)
+	F(SpoofModel, shared_device_workers, FK_INT), F(SpoofModel, fresh_rebind_s, FK_NUM)
 };
 
 static const char *const provider_names[] = {"gps", "network", "fused", "wifi", "cell", "passive"};
@@ -428,6 +428,7 @@ parse_history(Jsonb *jb, SpoofHistory *hist)
 	memset(hist, 0, sizeof(*hist));
 	hist->workers_on_device_today = -1;
 	hist->skew_jump_s = NAN;
+	hist->rebound_s = NAN;
 	if (jb != NULL)
 		parse_object(&jb->root, "p_history", history_fields, NFIELDS(history_fields), hist, NULL);
 }

@@ -68,7 +68,7 @@ const char *const spoof_signal_codes[SPOOF__NSIG] = {
 	"speed_mismatch", "implausible_accuracy", "no_satellites", "uniform_cn0",
 	"wifi_far", "wifi_no_site_overlap", "wifi_scan_replay", "cell_far",
 	"cell_foreign_mcc", "clock_future", "clock_skew_jump", "stale_fix",
-	"same_coords_earlier_day", "shared_device", "pin_drop"
+	"same_coords_earlier_day", "shared_device", "pin_drop", "fresh_rebind"
 };
 
 const char *const spoof_group_names[SPOOF_GROUPS] = {
@@ -100,7 +100,8 @@ const SpoofGroup spoof_signal_group[SPOOF__NSIG] = {
 	SPOOF_G_CLOCK,				/* stale_fix */
 	SPOOF_G_HISTORY,			/* same_coords_earlier_day */
 	SPOOF_G_HISTORY,			/* shared_device */
-	SPOOF_G_HISTORY				/* pin_drop */
+	SPOOF_G_HISTORY,			/* pin_drop */
+	SPOOF_G_HISTORY				/* fresh_rebind */
 };
 
 /*
@@ -145,6 +146,7 @@ spoof_model_default(SpoofModel *m)
 	m->weight[SPOOF_SAME_COORDS_EARLIER_DAY] = 45;
 	m->weight[SPOOF_SHARED_DEVICE] = 10;
 	m->weight[SPOOF_PIN_DROP] = 40;
+	m->weight[SPOOF_FRESH_REBIND] = 45;
 	m->hard[SPOOF_WIFI_SCAN_REPLAY] = true;
 
 	m->default_accuracy_m = 30.0;	/* a typical urban network/fused radius */
@@ -174,6 +176,7 @@ spoof_model_default(SpoofModel *m)
 	m->skew_jump_s = 300.0;
 	m->stale_s = 900.0;
 	m->shared_device_workers = 2;
+	m->fresh_rebind_s = 900.0;	/* a hand-over minutes before the fix */
 }
 
 /*
@@ -205,7 +208,7 @@ spoof_model_check(const SpoofModel *m)
 		!(m->wifi_far_min_m >= 0) || !(m->wifi_far_spread_k >= 0) ||
 		!(m->cell_radius_k >= 0) || !(m->cell_slack_m >= 0) ||
 		!(m->clock_future_s >= 0) || !(m->skew_jump_s >= 0) ||
-		!(m->stale_s >= 0))
+		!(m->stale_s >= 0) || !(m->fresh_rebind_s >= 0))
 		return "a distance, speed or time parameter is out of range";
 	if (m->frozen_min_fixes < 2 || m->constant_accuracy_min_fixes < 2 ||
 		m->zero_altitude_min_fixes < 2 || m->constant_bearing_min_fixes < 2 ||
@@ -883,6 +886,22 @@ spoof_score(const SpoofFix *fix, const SpoofPrev *prev, int nprev,
 		 */
 		if (hist->at_customer_pin)
 			fire(r, m, SPOOF_PIN_DROP, 0.0);
+
+		/*
+		 * fresh_rebind: the device served another worker earlier that day
+		 * and was bound to this fix's worker less than fresh_rebind_s
+		 * before the fix -- a colleague signing in on someone's phone to
+		 * check in for them.  Honest bindings are days or weeks old.
+		 * False positives: a shift handover on an unflagged shared phone
+		 * right before the first visit.
+		 */
+		if (hist->workers_on_device_today >= m->shared_device_workers &&
+			isfinite(hist->rebound_s) && hist->rebound_s >= 0 &&
+			hist->rebound_s < m->fresh_rebind_s)
+		{
+			rs = fire(r, m, SPOOF_FRESH_REBIND, 0.0);
+			num(rs, "rebound_s", hist->rebound_s);
+		}
 	}
 
 	/* the sum, in signal order, then the mapping */

@@ -107,6 +107,8 @@ typedef struct SpoofHistory
 	bool		at_customer_pin;	/* within 1e-7 deg of the stored pin */
 	double		skew_jump_s;	/* change of (received - device clock); NAN unknown */
 	bool		queued;			/* uploaded with later fixes of the device */
+	double		rebound_s;		/* since the device was bound to this fix's
+								 * worker; NAN unknown */
 } SpoofHistory;
 
 /* the signals, in the fixed order of the reasons */
@@ -136,6 +138,7 @@ typedef enum SpoofSignal
 	SPOOF_SAME_COORDS_EARLIER_DAY,
 	SPOOF_SHARED_DEVICE,
 	SPOOF_PIN_DROP,
+	SPOOF_FRESH_REBIND,
 	SPOOF__NSIG
 } SpoofSignal;
 
@@ -199,6 +202,7 @@ typedef struct SpoofModel
 	double		skew_jump_s;
 	double		stale_s;
 	int			shared_device_workers;
+	double		fresh_rebind_s; /* a rebind this recent on a shared device */
 } SpoofModel;
 
 typedef enum SpoofBand

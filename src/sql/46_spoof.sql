@@ -313,6 +313,8 @@ BEGIN
        AND f.recorded_at OPERATOR(pg_catalog.>) (v_from OPERATOR(pg_catalog.-) interval '14 days')
        AND f.band OPERATOR(pg_catalog.=) 'green' AND f.provider OPERATOR(pg_catalog.=) 'gps'
        AND f.accuracy_m OPERATOR(pg_catalog.<=) v_max_acc AND f.wifi IS NOT NULL
+       -- only what was heard there: a cached scan (age_s) was made elsewhere
+       AND COALESCE((e ->> 'age_s')::float8, 0) OPERATOR(pg_catalog.<=) 10
        -- locally administered addresses (bit 1 of the first octet): phone
        -- hotspots and randomised MACs move with their owners
        AND (pg_catalog.get_byte(pg_catalog.decode(pg_catalog.substr(e ->> 'bssid', 1, 2), 'hex'), 0) OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.=) 0;
@@ -547,10 +549,17 @@ BEGIN
                           AND g.digest OPERATOR(pg_catalog.=) c.pdig AND g.recorded_at OPERATOR(pg_catalog.<) c.day_start),
                    'at_customer_pin', COALESCE(pin.hit, false),
                    'skew_jump_s', (p_skew_ms OPERATOR(pg_catalog.-) dv.clock_skew_ms) OPERATOR(pg_catalog./) 1000.0,
-                   'queued', c.queued) AS hist
+                   'queued', c.queued,
+                   'rebound_s', pg_catalog.extract('epoch', c.at OPERATOR(pg_catalog.-) bd.bound_at)) AS hist
           FROM cand c
           JOIN devs dv ON dv.dev OPERATOR(pg_catalog.=) c.dev
           JOIN days dy ON dy.dev OPERATOR(pg_catalog.=) c.dev AND dy.day_start OPERATOR(pg_catalog.=) c.day_start
+          LEFT JOIN LATERAL (
+                -- when the binding the fix belongs to began
+                SELECT b.bound_at FROM fieldops.device_binding b
+                 WHERE b.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND b.device_id OPERATOR(pg_catalog.=) c.dev
+                   AND b.bound_at OPERATOR(pg_catalog.<=) c.at
+                 ORDER BY b.bound_at DESC LIMIT 1) bd ON true
           LEFT JOIN LATERAL (
                 SELECT pg_catalog.abs(public.ST_X(cu.geom) OPERATOR(pg_catalog.-) c.lon) OPERATOR(pg_catalog.<=) 1e-7
                        AND pg_catalog.abs(public.ST_Y(cu.geom) OPERATOR(pg_catalog.-) c.lat) OPERATOR(pg_catalog.<=) 1e-7 AS hit

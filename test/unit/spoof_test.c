@@ -92,6 +92,7 @@ honest_hist(SpoofHistory *h)
 	memset(h, 0, sizeof(*h));
 	h->workers_on_device_today = 1;
 	h->skew_jump_s = 0.4;
+	h->rebound_s = 30.0 * 86400;	/* bound a month ago */
 }
 
 static bool
@@ -454,6 +455,18 @@ test_clock_history(void)
 	OK(fires(&f, p, 1, NULL, &h, SPOOF_PIN_DROP), "pin_drop: fires on the pin");
 	h.at_customer_pin = false;
 	OK(!fires(&f, p, 1, NULL, &h, SPOOF_PIN_DROP), "pin_drop: not off the pin");
+
+	h.workers_on_device_today = 2;
+	h.rebound_s = 95.0;			/* signed in on a colleague's phone just now */
+	OK(fires(&f, p, 1, NULL, &h, SPOOF_FRESH_REBIND), "fresh_rebind: 95 s after a rebind on a shared phone fires");
+	h.rebound_s = 3600.0;
+	OK(!fires(&f, p, 1, NULL, &h, SPOOF_FRESH_REBIND), "fresh_rebind: an hour after does not");
+	h.rebound_s = 95.0;
+	h.workers_on_device_today = 1;
+	OK(!fires(&f, p, 1, NULL, &h, SPOOF_FRESH_REBIND), "fresh_rebind: a new phone's first worker does not");
+	h.rebound_s = NAN;
+	h.workers_on_device_today = 2;
+	OK(!fires(&f, p, 1, NULL, &h, SPOOF_FRESH_REBIND), "fresh_rebind: unknown does not");
 }
 
 static void
