@@ -15,10 +15,13 @@
 #   sample tenant (test/generators/sample_tenant.sql), runs the jobs,
 #   generates last week's working day of four of its workers (location
 #   fixes from test/bench/drivegen through fieldops.ingest_fixes(), their
-#   vehicles and vehicle claims: test/generators/sample_fixes.sh), and
-#   prints test/demo/report.sql.  Run again, it finds the server (starting
-#   it if it was stopped), the tenant and its fixes, and prints the report
-#   again.
+#   vehicles and vehicle claims: test/generators/sample_fixes.sh), lets two
+#   phones upload signed photos (test/generators/sample_photos.sql), sends
+#   three earlier working days of ten sales reps' visits and then the last
+#   working day, on which four of them spoof their locations
+#   (test/generators/sample_spoofers.sql), and prints test/demo/report.sql.
+#   Run again, it finds the server (starting it if it was stopped), the
+#   tenant, its fixes, photos and check-ins, and prints the report again.
 # stop: stop the server; the data directory stays (rm -rf it to reset).
 # status: say whether the server runs and how to connect.
 #
@@ -214,6 +217,30 @@ SELECT * FROM fieldops_sample.generate_photos(:tenant);
 EOF
     else
         say "the tenant has photos already: not uploading the sample photos again"
+    fi
+
+    # spoofed locations: ten sales reps, three earlier days of honest visits,
+    # then the last working day, on which four of them cheat (once: a
+    # check-in fix, one sent with a visit's customer, is the marker)
+    if [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.fix WHERE tenant_id = $TENANT AND customer_id IS NOT NULL")" = 0 ]; then
+        say "spoof day: ten sales reps, four cheat on the last working day (test/generators/sample_spoofers.sql)"
+        local t2=$SECONDS
+        dpsql -d "$DEMO_DB" <test/generators/sample_spoofers.sql || die "loading test/generators/sample_spoofers.sql failed"
+        dpsql -d "$DEMO_DB" -v tenant="$TENANT" <<'EOF' || die "generating the spoof day failed"
+\pset footer off
+\pset linestyle unicode
+\pset border 1
+CREATE TEMP TABLE spoof_day AS SELECT * FROM fieldops_sample.generate_spoof_day(:tenant);
+SELECT to_char(min(day), 'Dy YYYY-MM-DD') AS spoof_day FROM spoof_day \gset
+\echo '   per worker, as fieldops.ingest_fixes() scored them: the three earlier days (fixes, not green),'
+\echo '   then the demo day,' :spoof_day '(fixes, check-ins, bands green/amber/red)'
+SELECT worker, story, phone, earlier_fixes AS earlier, earlier_not_green AS "not green",
+       fixes, checkins AS "check-ins", green || '/' || amber || '/' || red AS bands
+  FROM spoof_day;
+EOF
+        echo "   spoof day generated in $((SECONDS - t2)) s"
+    else
+        say "the tenant has check-in fixes already: not generating the spoof day again"
     fi
 
     say "job runs"

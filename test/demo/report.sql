@@ -12,6 +12,11 @@
 -- the sample generator made it (test/generators/sample_fixes.sh) and the
 -- session may read fieldops_sample.mileage_worker, it adds what ingest said
 -- and the true distances of the synthetic drives.
+-- Section 11 (spoofed locations) shows the latest day with check-in fixes:
+-- per worker the bands and reason codes of the day, the open alerts, and one
+-- honest check-in scored again with fieldops.spoof_score() for its coverage;
+-- the stories come from fieldops_sample.spoof_worker when
+-- test/generators/sample_spoofers.sql made the day and the session may read it.
 --
 \set QUIET on
 \set ON_ERROR_STOP on
@@ -576,6 +581,230 @@ SELECT CASE WHEN ok THEN 'intact' ELSE 'BROKEN' END AS chain, photos_checked AS 
 \echo '   (no photos yet: make demo uploads sample photos with test/generators/sample_photos.sql)'
 \else
 \echo '   (this version of fieldops has no photo module: ALTER EXTENSION fieldops UPDATE)'
+\endif
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 11. Spoofed locations (module 1) ────────────────────────────────────────'
+-- The latest tenant-local day with check-in fixes (fixes sent with the
+-- customer of a visit); when test/generators/sample_spoofers.sql made it and
+-- the session may read its tables, the story each worker was given.
+SELECT to_regclass('fieldops.fix_alert') IS NOT NULL AS have_spoof_module \gset
+\if :have_spoof_module
+SELECT max((f.recorded_at AT TIME ZONE :'tenant_tz')::date) AS spoof_day,
+       count(*) > 0 AS have_spoof_day,
+       '   ' || to_char(max((f.recorded_at AT TIME ZONE :'tenant_tz')::date), 'Dy YYYY-MM-DD') || ' (' || :'tenant_tz'
+           || '): the latest day with check-ins (fixes sent for a customer).' AS spoof_day_head
+  FROM fieldops.fix f WHERE f.tenant_id = :tenant AND f.customer_id IS NOT NULL \gset
+\else
+\set have_spoof_day false
+\endif
+SELECT COALESCE((SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'fieldops_sample' AND c.relname = 'spoof_worker'), false) AS have_spoof_sample \gset
+\if :have_spoof_sample
+\set spoofers '(SELECT s.tenant_id, s.worker_id, s.ord, o.story, o.ord AS story_ord, o.label FROM fieldops_sample.spoof_worker s JOIN fieldops_sample.spoof_story o ON o.story = s.story)'
+\else
+\set spoofers '(SELECT * FROM (VALUES (NULL::bigint, NULL::bigint, NULL::int, NULL::text, NULL::int, NULL::text)) AS v(tenant_id, worker_id, ord, story, story_ord, label) WHERE false)'
+\endif
+\if :have_spoof_day
+\echo :spoof_day_head
+\echo '   fieldops.ingest_fixes() scored every fix as it stored it: score 0-100 from the signals that fired'
+\echo '   (points on a log-odds scale), band green < 25 <= amber < 70 <= red; a red fix raises an alert.'
+\echo '   The workers who checked in that day; bands: green/amber/red fixes; reason codes: on how many of'
+\echo '   their fixes each fired.'
+WITH day AS (
+    SELECT (:'spoof_day'::date::timestamp AT TIME ZONE :'tenant_tz') AS lo,
+           ((:'spoof_day'::date + 1)::timestamp AT TIME ZONE :'tenant_tz') AS hi
+), f AS (
+    SELECT f.* FROM fieldops.fix f, day
+     WHERE f.tenant_id = :tenant AND f.recorded_at >= day.lo AND f.recorded_at < day.hi
+       AND f.worker_id IN (SELECT x.worker_id FROM fieldops.fix x, day
+                            WHERE x.tenant_id = :tenant AND x.customer_id IS NOT NULL
+                              AND x.recorded_at >= day.lo AND x.recorded_at < day.hi)
+), per AS (
+    SELECT f.worker_id, count(*) AS fixes, count(f.customer_id) AS checkins,
+           count(*) FILTER (WHERE f.band = 'green') AS green, count(*) FILTER (WHERE f.band = 'amber') AS amber,
+           count(*) FILTER (WHERE f.band = 'red') AS red, max(f.score) AS max_score,
+           dense_rank() OVER (ORDER BY min(s.story_ord), count(*) FILTER (WHERE f.band = 'red') DESC,
+                              count(*) FILTER (WHERE f.band = 'amber') DESC, min(s.ord), f.worker_id) AS rk
+      FROM f LEFT JOIN :spoofers s ON s.tenant_id = :tenant AND s.worker_id = f.worker_id
+     GROUP BY f.worker_id
+), codes AS (
+    SELECT f.worker_id, r ->> 'code' AS code, count(*) AS n,
+           row_number() OVER (PARTITION BY f.worker_id ORDER BY count(*) DESC, r ->> 'code') AS k
+      FROM f CROSS JOIN LATERAL jsonb_array_elements(f.reasons) AS r
+     GROUP BY f.worker_id, r ->> 'code'
+)
+SELECT CASE WHEN k.k = 1 THEN w.name ELSE '' END AS worker,
+       CASE WHEN k.k = 1 THEN COALESCE(s.label, '') ELSE '' END AS story,
+       CASE WHEN k.k = 1 THEN p.fixes END AS fixes,
+       CASE WHEN k.k = 1 THEN p.checkins END AS "check-ins",
+       CASE WHEN k.k = 1 THEN p.green || '/' || p.amber || '/' || p.red ELSE '' END AS bands,
+       CASE WHEN k.k > 1 THEN '' WHEN p.red > 0 THEN 'RED ' WHEN p.amber > 0 THEN 'amber ' ELSE 'green ' END
+           || CASE WHEN k.k = 1 THEN p.max_score::text ELSE '' END AS worst,
+       COALESCE(c.code || ' ×' || c.n, '') AS "reason codes ×fixes"
+  FROM per p
+  JOIN fieldops.worker w ON w.tenant_id = :tenant AND w.worker_id = p.worker_id
+  LEFT JOIN :spoofers s ON s.tenant_id = :tenant AND s.worker_id = p.worker_id
+ CROSS JOIN LATERAL (SELECT generate_series(1, greatest(1, (SELECT count(*) FROM codes c WHERE c.worker_id = p.worker_id))) AS k) k
+  LEFT JOIN codes c ON c.worker_id = p.worker_id AND c.k = k.k
+ ORDER BY p.rk, k.k;
+\echo '   (stale_fix on the newest fix of an upload: the sample sends each phone''s day in one go, days'
+\echo '   later; the older fixes of the upload are an offline queue and are spared)'
+
+\echo
+SELECT count(*) AS open_alerts,
+       count(*) FILTER (WHERE (a.recorded_at AT TIME ZONE :'tenant_tz')::date = :'spoof_day') AS open_alerts_day
+  FROM fieldops.fix_alert a WHERE a.tenant_id = :tenant AND a.acked_at IS NULL \gset
+\echo '   Open alerts: fieldops.fix_alerts(tenant, true, 20), the newest 20 of' :open_alerts 'open,' :open_alerts_day 'of them'
+\echo '   from that day, with the numbers that made each signal fire and its points.  (Older ones: the'
+\echo '   drives of section 9 are honest, but drivegen gives their phones GNSS outliers, which the scorer'
+\echo '   flags.)'
+SELECT CASE WHEN o.n = 1 THEN a.alert_id END AS alert,
+       CASE WHEN o.n = 1 THEN w.name ELSE '' END AS worker,
+       CASE WHEN o.n = 1 THEN to_char(a.recorded_at AT TIME ZONE :'tenant_tz', 'MM-DD HH24:MI:SS') ELSE '' END AS "fix taken",
+       CASE WHEN o.n = 1 THEN a.score END AS score,
+       (o.r ->> 'code') || COALESCE(': ' || CASE o.r ->> 'code'
+           WHEN 'implausible_speed' THEN round((o.r ->> 'speed_mps')::numeric) || ' m/s over '
+                                         || round((o.r ->> 'distance_m')::numeric / 1000, 1) || ' km'
+           WHEN 'teleport_round_trip' THEN round((o.r ->> 'distance_m')::numeric / 1000, 1) || ' km away, back in '
+                                           || round((o.r ->> 'away_s')::numeric) || ' s'
+           WHEN 'wifi_far' THEN (o.r ->> 'far_aps')::numeric::int || ' of ' || (o.r ->> 'known_aps')::numeric::int
+                                || ' known APs far, max ' || round((o.r ->> 'max_distance_m')::numeric / 1000, 1) || ' km'
+           WHEN 'wifi_no_site_overlap' THEN 'none of ' || (o.r ->> 'stable_aps')::numeric::int || ' stable APs heard'
+           WHEN 'cell_far' THEN round((o.r ->> 'distance_m')::numeric / 1000, 1) || ' km away, limit '
+                                || round((o.r ->> 'limit_m')::numeric / 1000, 1) || ' km'
+           WHEN 'constant_accuracy' THEN (o.r ->> 'accuracy_m')::numeric::int || ' m on ' || (o.r ->> 'fixes')::numeric::int || ' fixes'
+           WHEN 'zero_altitude' THEN 'on ' || (o.r ->> 'fixes')::numeric::int || ' fixes'
+           WHEN 'frozen_position' THEN (o.r ->> 'fixes')::numeric::int || ' fixes in ' || round((o.r ->> 'span_s')::numeric) || ' s'
+           WHEN 'uniform_cn0' THEN 'sd ' || round((o.r ->> 'cn0_sd_dbhz')::numeric, 1) || ' dB-Hz over '
+                                   || (o.r ->> 'satellites')::numeric::int || ' satellites'
+           WHEN 'integrity_failed' THEN CASE (o.r ->> 'integrity')::numeric::int & 3
+                                        WHEN 0 THEN 'neither basic nor device' WHEN 1 THEN 'basic, not device'
+                                        ELSE 'device, not basic' END
+           WHEN 'speed_mismatch' THEN 'reports ' || round((o.r ->> 'reported_mps')::numeric, 1) || ', moved '
+                                      || round((o.r ->> 'displacement_mps')::numeric) || ' m/s'
+           WHEN 'zero_speed_while_moving' THEN 'moved ' || round((o.r ->> 'displacement_mps')::numeric) || ' m/s'
+           WHEN 'stale_fix' THEN 'received ' || round((o.r ->> 'age_s')::numeric / 3600, 1) || ' h later'
+           WHEN 'clock_future' THEN round((o.r ->> 'ahead_s')::numeric) || ' s ahead'
+           WHEN 'clock_skew_jump' THEN round((o.r ->> 'jump_s')::numeric) || ' s'
+           WHEN 'shared_device' THEN (o.r ->> 'workers')::numeric::int || ' workers'
+           WHEN 'implausible_accuracy' THEN round((o.r ->> 'accuracy_m')::numeric, 1) || ' m'
+           END, '') || ' (' || (o.r ->> 'points')::numeric::int || ')' AS "reasons: the key numbers (points)"
+  FROM fieldops.fix_alerts(:tenant, true, 20) a
+  JOIN fieldops.worker w ON w.tenant_id = a.tenant_id AND w.worker_id = a.worker_id
+ CROSS JOIN LATERAL jsonb_array_elements(a.reasons) WITH ORDINALITY AS o(r, n)
+ ORDER BY a.raised_at DESC, a.alert_id DESC, o.n;
+
+\echo
+\echo '   For contrast, an honest check-in: scored again now with fieldops.spoof_score() from what the'
+\echo '   tables hold (the fix, the 16 before it, the radio map as it is now; the replay checks, which'
+\echo '   need the fingerprints, as at ingest: none), with its coverage: how many of the 9 signal groups'
+\echo '   had data (OS flags, integrity, kinematics, auxiliary fields, GNSS, Wi-Fi, cell, clock, history)'
+\pset format unaligned
+\pset tuples_only on
+WITH day AS (
+    SELECT (:'spoof_day'::date::timestamp AT TIME ZONE :'tenant_tz') AS lo,
+           ((:'spoof_day'::date + 1)::timestamp AT TIME ZONE :'tenant_tz') AS hi
+), pick AS (
+    -- the sample's first honest worker, else a worker whose day was all green; the check-in nearest noon
+    SELECT f.*
+      FROM fieldops.fix f
+      JOIN day ON f.recorded_at >= day.lo AND f.recorded_at < day.hi
+      LEFT JOIN :spoofers s ON s.tenant_id = f.tenant_id AND s.worker_id = f.worker_id
+     WHERE f.tenant_id = :tenant AND f.customer_id IS NOT NULL AND f.band = 'green'
+       AND NOT EXISTS (SELECT 1 FROM fieldops.fix x WHERE x.tenant_id = f.tenant_id AND x.worker_id = f.worker_id
+                          AND x.recorded_at >= day.lo AND x.recorded_at < day.hi AND x.band <> 'green')
+     ORDER BY s.story IS DISTINCT FROM 'honest', s.ord, f.worker_id,
+              abs(extract(epoch FROM (f.recorded_at AT TIME ZONE :'tenant_tz')::time - time '12:00'))
+     LIMIT 1
+), prev AS (
+    SELECT COALESCE(jsonb_agg(jsonb_build_object(
+               't_ms', floor(extract(epoch FROM x.recorded_at) * 1000)::bigint,
+               'received_ms', floor(extract(epoch FROM x.received_at) * 1000)::bigint,
+               'lat', ST_Y(x.geom), 'lon', ST_X(x.geom), 'accuracy_m', x.accuracy_m, 'speed_mps', x.speed_mps,
+               'bearing_deg', x.bearing_deg, 'altitude_m', x.altitude_m, 'provider', x.provider)), '[]') AS p_prev,
+           count(*) AS n_prev, min(x.recorded_at) AS first_at, max(x.recorded_at) AS last_at,
+           (array_agg(ST_DistanceSphere(x.geom, pk.geom) ORDER BY x.recorded_at DESC))[1] AS last_m
+      FROM pick pk
+     CROSS JOIN LATERAL (SELECT * FROM fieldops.fix y
+                          WHERE y.tenant_id = pk.tenant_id AND y.device_id = pk.device_id AND y.recorded_at < pk.recorded_at
+                          ORDER BY y.recorded_at DESC LIMIT 16) x
+), aps AS (
+    SELECT count(*) AS heard, count(a.bssid) AS known,
+           min(ST_DistanceSphere(a.geom, pk.geom)) AS nearest_m, max(ST_DistanceSphere(a.geom, pk.geom)) AS farthest_m,
+           COALESCE(jsonb_agg(CASE WHEN a.bssid IS NULL THEN '{"known": false}'::jsonb
+                                   ELSE jsonb_build_object('known', true, 'distance_m', ST_DistanceSphere(a.geom, pk.geom),
+                                                           'spread_m', a.spread_m) END), '[]') AS list
+      FROM pick pk
+     CROSS JOIN LATERAL jsonb_array_elements(pk.wifi) AS e
+      LEFT JOIN fieldops.radio_ap a ON a.tenant_id = pk.tenant_id AND a.bssid = (e ->> 'bssid')::macaddr
+                                   AND NOT a.mobile AND a.n_obs >= 3
+), site AS (
+    SELECT count(*) AS stable,
+           count(*) FILTER (WHERE pk.wifi @> jsonb_build_array(jsonb_build_object('bssid', a.bssid::text))) AS overlap,
+           round(ST_DistanceSphere(cu.geom, pk.geom)::numeric) AS pin_m, cu.name AS customer
+      FROM pick pk
+      JOIN fieldops.customer cu ON cu.tenant_id = pk.tenant_id AND cu.customer_id = pk.customer_id
+      LEFT JOIN fieldops.radio_ap a ON a.tenant_id = pk.tenant_id AND a.geom && ST_Expand(cu.geom, 0.0012)
+                                   AND ST_DistanceSphere(a.geom, cu.geom) <= 80 AND NOT a.mobile AND a.n_days >= 3
+     GROUP BY cu.geom, pk.geom, cu.name
+), cell AS (
+    SELECT e AS serving, rc.cid IS NOT NULL AS known, ST_DistanceSphere(rc.geom, pk.geom) AS dist_m, rc.radius_m
+      FROM pick pk
+     CROSS JOIN LATERAL (SELECT x FROM jsonb_array_elements(pk.cells) AS x ORDER BY (x -> 'serving') = 'true' DESC LIMIT 1) AS c(e)
+      LEFT JOIN fieldops.radio_cell rc ON rc.tenant_id = pk.tenant_id AND rc.n_obs >= 3
+             AND rc.mcc = (e ->> 'mcc')::int AND rc.mnc = (e ->> 'mnc')::int AND rc.lac = (e ->> 'lac')::int
+             AND rc.cid = (e ->> 'cid')::bigint
+), scored AS (
+    SELECT pk.*, prev.*, aps.heard, aps.known AS aps_known, aps.nearest_m, aps.farthest_m, site.*, cell.*,
+           fieldops.spoof_score(
+               jsonb_build_object('t_ms', floor(extract(epoch FROM pk.recorded_at) * 1000)::bigint,
+                                  'received_ms', floor(extract(epoch FROM pk.received_at) * 1000)::bigint,
+                                  'lat', ST_Y(pk.geom), 'lon', ST_X(pk.geom), 'accuracy_m', pk.accuracy_m,
+                                  'altitude_m', pk.altitude_m, 'speed_mps', pk.speed_mps, 'bearing_deg', pk.bearing_deg,
+                                  'provider', pk.provider, 'mock', pk.is_mock, 'satellites', pk.satellites,
+                                  'cn0_mean_dbhz', pk.cn0_mean_dbhz, 'cn0_sd_dbhz', pk.cn0_sd_dbhz,
+                                  'integrity', CASE WHEN pk.integrity ?| ARRAY['basic', 'device', 'strong'] THEN
+                                                        (CASE WHEN pk.integrity -> 'basic' = 'true' THEN 1 ELSE 0 END)
+                                                        + (CASE WHEN pk.integrity -> 'device' = 'true' THEN 2 ELSE 0 END)
+                                                        + (CASE WHEN pk.integrity -> 'strong' = 'true' THEN 4 ELSE 0 END) END),
+               prev.p_prev,
+               jsonb_build_object('aps', aps.list, 'site_overlap', site.overlap, 'site_stable_count', site.stable,
+                                  'scan_replay', false, 'has_cell', cell.serving IS NOT NULL, 'cell_known', cell.known,
+                                  'cell_distance_m', cell.dist_m, 'cell_radius_m', cell.radius_m, 'mcc_foreign', false),
+               jsonb_build_object('same_coords_earlier_day', false, 'workers_on_device_today', 1,
+                                  'at_customer_pin', site.pin_m = 0, 'queued', true)) AS sc
+      FROM pick pk, prev, aps, site, cell
+)
+SELECT '   ' || x.line FROM scored s CROSS JOIN LATERAL (VALUES
+    (1, 'worker      ' || (SELECT w.name FROM fieldops.worker w WHERE w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id)
+        || ', check-in at ' || s.customer || ' at '
+        || to_char(s.recorded_at AT TIME ZONE :'tenant_tz', 'HH24:MI:SS') || ', ' || s.pin_m || ' m from its pin'),
+    (2, 'at ingest   score ' || s.score || ', ' || s.band || ', reasons ' || s.reasons::text),
+    (3, 'again now   score ' || (s.sc).score || ', ' || (s.sc).band || ', reasons ' || (s.sc).reasons::text
+        || ', coverage ' || (s.sc).coverage || ' of 9 groups'),
+    (4, 'GNSS        ' || s.satellites || ' satellites, C/N0 ' || s.cn0_mean_dbhz || ' ± ' || s.cn0_sd_dbhz
+        || ' dB-Hz; accuracy ' || s.accuracy_m || ' m, altitude ' || s.altitude_m || ' m'),
+    (5, 'integrity   ' || s.integrity::text || '; OS mock flag ' || COALESCE(s.is_mock::text, 'not reported')),
+    (6, 'kinematics  the ' || s.n_prev || ' fixes before it: ' || to_char(s.first_at AT TIME ZONE :'tenant_tz', 'HH24:MI:SS') || '-'
+        || to_char(s.last_at AT TIME ZONE :'tenant_tz', 'HH24:MI:SS') || ', the last ' || round(s.last_m::numeric, 1) || ' m away'),
+    (7, 'Wi-Fi       ' || s.heard || ' access points heard, ' || s.aps_known || ' of them known to the map, '
+        || round(s.nearest_m::numeric) || '-' || round(s.farthest_m::numeric) || ' m away;'),
+    (8, '            ' || s.overlap || ' of the ' || s.stable || ' stable access points of the customer''s site among them'),
+    (9, 'cell        ' || (s.serving ->> 'mcc') || '-' || lpad(s.serving ->> 'mnc', 2, '0') || ' TAC '
+        || (s.serving ->> 'lac') || ' ECI ' || (s.serving ->> 'cid') || ', ' || (s.serving ->> 'signal_dbm') || ' dBm: '
+        || CASE WHEN s.known THEN round(s.dist_m::numeric) || ' m from its learned centre (radius '
+                                  || round(s.radius_m::numeric) || ' m)' ELSE 'not in the map' END)
+) AS x(n, line)
+ ORDER BY x.n;
+\pset format aligned
+\pset tuples_only off
+\elif :have_spoof_module
+\echo '   (no check-ins yet: make demo generates a spoof day with test/generators/sample_spoofers.sql)'
+\else
+\echo '   (this version of fieldops has no spoof scoring: ALTER EXTENSION fieldops UPDATE)'
 \endif
 
 \pset footer on
