@@ -266,6 +266,31 @@ $$;
 COMMENT ON FUNCTION fieldops.radio_offset(float8, float8, float8, float8) IS
 'Internal: east and north offsets (m) of a point from a reference point, equirectangular.';
 
+-- the weighted centroid and RMS distance (m) of the observations of a
+-- radio map entry, from its sums of east/north offsets (radio_offset())
+-- around its reference point
+CREATE FUNCTION fieldops.radio_centroid(p_ref_lat float8, p_ref_lon float8, p_sw float8, p_sx float8, p_sy float8)
+RETURNS geometry
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT public.ST_SetSRID(public.ST_MakePoint(
+        p_ref_lon OPERATOR(pg_catalog.+) ((p_sx OPERATOR(pg_catalog./) p_sw) OPERATOR(pg_catalog./) (111319.49079327357 OPERATOR(pg_catalog.*) pg_catalog.cosd(p_ref_lat))),
+        p_ref_lat OPERATOR(pg_catalog.+) ((p_sy OPERATOR(pg_catalog./) p_sw) OPERATOR(pg_catalog./) 111319.49079327357)), 4326)
+$$;
+COMMENT ON FUNCTION fieldops.radio_centroid(float8, float8, float8, float8, float8) IS
+'Internal: the weighted centroid of a radio map entry from its offset sums around its reference point.';
+
+CREATE FUNCTION fieldops.radio_rms_m(p_sw float8, p_sx float8, p_sy float8, p_sxx float8, p_syy float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.sqrt(GREATEST(0,
+               ((p_sxx OPERATOR(pg_catalog./) p_sw) OPERATOR(pg_catalog.-) ((p_sx OPERATOR(pg_catalog./) p_sw) OPERATOR(pg_catalog.^) 2))
+               OPERATOR(pg_catalog.+) ((p_syy OPERATOR(pg_catalog./) p_sw) OPERATOR(pg_catalog.-) ((p_sy OPERATOR(pg_catalog./) p_sw) OPERATOR(pg_catalog.^) 2))))
+$$;
+COMMENT ON FUNCTION fieldops.radio_rms_m(float8, float8, float8, float8, float8) IS
+'Internal: the weighted RMS distance (m) of a radio map entry''s observations from their centroid, from its offset sums.';
+
 CREATE FUNCTION fieldops.refresh_radio_map(p_tenant_id bigint, p_until timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -330,6 +355,8 @@ BEGIN
        AND f.recorded_at OPERATOR(pg_catalog.>) (v_from OPERATOR(pg_catalog.-) interval '14 days')
        AND f.band OPERATOR(pg_catalog.=) 'green' AND f.provider OPERATOR(pg_catalog.=) 'gps'
        AND f.accuracy_m OPERATOR(pg_catalog.<=) v_max_acc AND f.cells IS NOT NULL;
+    -- (statistics, so that joins to the map are planned for what is there)
+    ANALYZE pg_temp.radio_obs;
     SELECT pg_catalog.count(DISTINCT o.at) INTO v_fixes FROM pg_temp.radio_obs o;
 
     -- access points: new ones start at their first observation
@@ -338,7 +365,7 @@ BEGIN
       FROM pg_temp.radio_obs o WHERE o.kind OPERATOR(pg_catalog.=) 'w'
      ORDER BY o.bssid, o.at
     ON CONFLICT (tenant_id, bssid) DO NOTHING;
-    WITH agg AS (
+    WITH agg AS MATERIALIZED (
         SELECT a.bssid, pg_catalog.sum(o.w) AS sw, pg_catalog.sum(o.w OPERATOR(pg_catalog.*) (off).x) AS sx,
                pg_catalog.sum(o.w OPERATOR(pg_catalog.*) (off).y) AS sy,
                pg_catalog.sum(o.w OPERATOR(pg_catalog.*) (off).x OPERATOR(pg_catalog.*) (off).x) AS sxx,
@@ -364,16 +391,9 @@ BEGIN
     SELECT pg_catalog.count(*) INTO v_aps FROM upd;
     -- centroid and spread from the sums
     UPDATE fieldops.radio_ap a
-       SET geom = public.ST_SetSRID(public.ST_MakePoint(
-                      a.ref_lon OPERATOR(pg_catalog.+) ((a.sx OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog./) (111319.49079327357 OPERATOR(pg_catalog.*) pg_catalog.cosd(a.ref_lat))),
-                      a.ref_lat OPERATOR(pg_catalog.+) ((a.sy OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog./) 111319.49079327357)), 4326),
-           spread_m = pg_catalog.sqrt(GREATEST(0,
-                          ((a.sxx OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.-) ((a.sx OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.^) 2))
-                          OPERATOR(pg_catalog.+) ((a.syy OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.-) ((a.sy OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.^) 2)))),
-           mobile = pg_catalog.sqrt(GREATEST(0,
-                          ((a.sxx OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.-) ((a.sx OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.^) 2))
-                          OPERATOR(pg_catalog.+) ((a.syy OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.-) ((a.sy OPERATOR(pg_catalog./) a.sw) OPERATOR(pg_catalog.^) 2))))
-                    OPERATOR(pg_catalog.>) v_mobile
+       SET geom = fieldops.radio_centroid(a.ref_lat, a.ref_lon, a.sw, a.sx, a.sy),
+           spread_m = fieldops.radio_rms_m(a.sw, a.sx, a.sy, a.sxx, a.syy),
+           mobile = fieldops.radio_rms_m(a.sw, a.sx, a.sy, a.sxx, a.syy) OPERATOR(pg_catalog.>) v_mobile
      WHERE a.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND a.sw OPERATOR(pg_catalog.>) 0
        AND a.bssid IN (SELECT o.bssid FROM pg_temp.radio_obs o WHERE o.kind OPERATOR(pg_catalog.=) 'w');
 
@@ -384,7 +404,7 @@ BEGIN
       FROM pg_temp.radio_obs o WHERE o.kind OPERATOR(pg_catalog.=) 'c'
      ORDER BY o.mcc, o.mnc, o.lac, o.cid, o.at
     ON CONFLICT (tenant_id, mcc, mnc, lac, cid) DO NOTHING;
-    WITH agg AS (
+    WITH agg AS MATERIALIZED (
         SELECT c.mcc, c.mnc, c.lac, c.cid, pg_catalog.sum(o.w) AS sw, pg_catalog.sum((off).x) AS sx, pg_catalog.sum((off).y) AS sy,
                pg_catalog.sum((off).x OPERATOR(pg_catalog.*) (off).x) AS sxx, pg_catalog.sum((off).y OPERATOR(pg_catalog.*) (off).y) AS syy,
                pg_catalog.count(*)::integer AS n, pg_catalog.max(o.at) AS last_at
@@ -406,12 +426,8 @@ BEGIN
     )
     SELECT pg_catalog.count(*) INTO v_cells FROM upd;
     UPDATE fieldops.radio_cell c
-       SET geom = public.ST_SetSRID(public.ST_MakePoint(
-                      c.ref_lon OPERATOR(pg_catalog.+) ((c.sx OPERATOR(pg_catalog./) c.sw) OPERATOR(pg_catalog./) (111319.49079327357 OPERATOR(pg_catalog.*) pg_catalog.cosd(c.ref_lat))),
-                      c.ref_lat OPERATOR(pg_catalog.+) ((c.sy OPERATOR(pg_catalog./) c.sw) OPERATOR(pg_catalog./) 111319.49079327357)), 4326),
-           radius_m = GREATEST(200, 2 OPERATOR(pg_catalog.*) pg_catalog.sqrt(GREATEST(0,
-                          ((c.sxx OPERATOR(pg_catalog./) c.sw) OPERATOR(pg_catalog.-) ((c.sx OPERATOR(pg_catalog./) c.sw) OPERATOR(pg_catalog.^) 2))
-                          OPERATOR(pg_catalog.+) ((c.syy OPERATOR(pg_catalog./) c.sw) OPERATOR(pg_catalog.-) ((c.sy OPERATOR(pg_catalog./) c.sw) OPERATOR(pg_catalog.^) 2)))))
+       SET geom = fieldops.radio_centroid(c.ref_lat, c.ref_lon, c.sw, c.sx, c.sy),
+           radius_m = GREATEST(200, 2 OPERATOR(pg_catalog.*) fieldops.radio_rms_m(c.sw, c.sx, c.sy, c.sxx, c.syy))
      WHERE c.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND c.sw OPERATOR(pg_catalog.>) 0
        AND (c.mcc, c.mnc, c.lac, c.cid) IN (SELECT o.mcc, o.mnc, o.lac, o.cid FROM pg_temp.radio_obs o WHERE o.kind OPERATOR(pg_catalog.=) 'c');
 
@@ -745,6 +761,8 @@ GRANT EXECUTE ON FUNCTION
     fieldops.fix_scan_digest(jsonb),
     fieldops.fix_point_digest(float8, float8),
     fieldops.radio_offset(float8, float8, float8, float8),
+    fieldops.radio_centroid(float8, float8, float8, float8, float8),
+    fieldops.radio_rms_m(float8, float8, float8, float8, float8),
     fieldops.score_batch(bigint, boolean[], bigint[], bigint[], timestamptz[], float8[], float8[], real[], real[], real[], real[], text[], boolean[], fieldops.fix_observations[], bigint[], bigint),
     fieldops.raise_fix_alerts(bigint, bigint[], timestamptz[])
 TO fieldops_api;
