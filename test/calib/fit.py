@@ -174,6 +174,13 @@ def main():
 
     with open(args.defaults) as f:
         defaults = json.load(f)
+    # every signal the installed scorer has, in its order: a signal added
+    # after this list was written is fitted too, not silently left at its
+    # default
+    for code in defaults.get("weights", {}):
+        if code not in SIGNALS:
+            SIGNALS.append(code)
+    FEATURES[:] = SIGNALS + [EXTRA]
     rows = load_rows(args.scored)
     if not rows:
         sys.exit("fit.py: no scored evaluation check-ins in %s" % ", ".join(args.scored))
