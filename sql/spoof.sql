@@ -123,7 +123,10 @@ SELECT regress.sqlerr(q) AS result
 -- 4. Scoring at ingest: every stored fix gets its score against the
 -- device's earlier fixes; a red one raises an alert and an event
 --
-SELECT fieldops.create_tenant('Spoof Test Co', 'UTC', '{"store_off_duty_fixes": true}') AS st \gset
+-- (working round the clock: the fixes below are taken "now", whenever the suite runs)
+SELECT fieldops.create_tenant('Spoof Test Co', 'UTC', '{"store_off_duty_fixes": true, "work_schedule": {"mon": ["00:00-24:00"],
+    "tue": ["00:00-24:00"], "wed": ["00:00-24:00"], "thu": ["00:00-24:00"], "fri": ["00:00-24:00"], "sat": ["00:00-24:00"],
+    "sun": ["00:00-24:00"]}}') AS st \gset
 SELECT fieldops.set_tenant(:st, false) IS NOT NULL AS st_chosen;
 SELECT fieldops.upsert_worker(:st, 'S1', 'Spoof Tester') AS s1 \gset
 SELECT device_id AS sd FROM fieldops.register_device(:st, 'spoof-phone-1', :s1, 'android') \gset
@@ -309,8 +312,15 @@ SELECT regress.sqlerr(q) AS result
     ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
     ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0,0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,GPS}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
     ($$SELECT * FROM fieldops.spoof_score_track(NULL, NULL, '{0,0}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
-    ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0,95}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$)
+    ($$SELECT * FROM fieldops.spoof_score_track('{1,2}', NULL, '{0,95}', '{0,0}', NULL, NULL, NULL, NULL, '{gps,gps}', NULL, NULL, NULL, NULL, NULL, '{t,t}', NULL, NULL, false, NULL)$$),
+    ($$SELECT fieldops.refresh_radio_map(987654321)$$),
+    ($$SELECT fieldops.refresh_radio_map(NULL)$$),
+    ($$SELECT fieldops.fix_point_digest(91, 0)$$)
   ) AS t(q);
+-- the serving cell: the one marked so, wherever it is listed; else the first
+SELECT fieldops.serving_cell('[{"mcc": 460, "mnc": 0, "lac": 1, "cid": 2}, {"mcc": 460, "mnc": 0, "lac": 1, "cid": 3, "serving": true}]') ->> 'cid' AS marked,
+       fieldops.serving_cell('[{"mcc": 460, "mnc": 0, "lac": 1, "cid": 2}, {"mcc": 460, "mnc": 0, "lac": 1, "cid": 3}]') ->> 'cid' AS first,
+       fieldops.serving_cell('[]') IS NULL AS none;
 
 -- numbers too small for a float (found by make fuzz) read as 0, not as an error
 SELECT f.status, f.fix_id AS tiny_fix

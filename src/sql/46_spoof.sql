@@ -237,6 +237,9 @@ CREATE TABLE fieldops.fix_fingerprint (
     recorded_at  timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, digest, device_id, recorded_at)
 );
+-- (the hourly fix_purge job deletes by recorded_at; rows arrive roughly in
+-- time order, so a BRIN index finds the old ones at almost no insert cost)
+CREATE INDEX fix_fingerprint_recorded_brin ON fieldops.fix_fingerprint USING brin (recorded_at);
 COMMENT ON TABLE fieldops.fix_fingerprint IS
 'The exact Wi-Fi scan (s: sorted BSSID/RSSI pairs) and exact GNSS position (p: lat/lon in 1e-7 degrees) of each fix, as MD5 digests: a fix with the scan of another (on another device, or 10 minutes apart) or the position of one of an earlier local day is a replay. Purged with the fixes.';
 
@@ -290,6 +293,21 @@ AS $$
 $$;
 COMMENT ON FUNCTION fieldops.radio_rms_m(float8, float8, float8, float8, float8) IS
 'Internal: the weighted RMS distance (m) of a radio map entry''s observations from their centroid, from its offset sums.';
+
+-- the cell a fix was served by: the one marked serving, else the first
+-- reported (ingest has checked that every cell has mcc, mnc, lac and cid)
+CREATE FUNCTION fieldops.serving_cell(p_cells jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT x.v
+      FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(p_cells) OPERATOR(pg_catalog.=) 'array'
+                                                THEN p_cells ELSE '[]' END) WITH ORDINALITY AS x(v, n)
+     ORDER BY COALESCE((x.v -> 'serving') OPERATOR(pg_catalog.=) 'true', false) DESC, x.n
+     LIMIT 1
+$$;
+COMMENT ON FUNCTION fieldops.serving_cell(jsonb) IS
+'Internal: the serving cell of a fix''s reported cells (the one with "serving": true, else the first), NULL when none; what the radio map learns and the scorer checks.';
 
 CREATE FUNCTION fieldops.refresh_radio_map(p_tenant_id bigint, p_until timestamptz DEFAULT NULL)
 RETURNS jsonb
@@ -347,14 +365,12 @@ BEGIN
     SELECT 'c', NULL, (e ->> 'mcc')::integer, (e ->> 'mnc')::integer, (e ->> 'lac')::integer, (e ->> 'cid')::bigint,
            public.ST_Y(f.geom), public.ST_X(f.geom), 1, NULL, f.recorded_at
       FROM fieldops.fix f
-     CROSS JOIN LATERAL (SELECT c FROM pg_catalog.jsonb_array_elements(f.cells) AS c
-                          WHERE c ? 'cid' AND c ? 'mcc' AND c ? 'mnc' AND c ? 'lac'
-                          ORDER BY (c -> 'serving') OPERATOR(pg_catalog.=) 'true' DESC LIMIT 1) AS s(e)
+     CROSS JOIN LATERAL (SELECT fieldops.serving_cell(f.cells)) AS s(e)
      WHERE f.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
        AND f.received_at OPERATOR(pg_catalog.>) v_from AND f.received_at OPERATOR(pg_catalog.<=) v_until
        AND f.recorded_at OPERATOR(pg_catalog.>) (v_from OPERATOR(pg_catalog.-) interval '14 days')
        AND f.band OPERATOR(pg_catalog.=) 'green' AND f.provider OPERATOR(pg_catalog.=) 'gps'
-       AND f.accuracy_m OPERATOR(pg_catalog.<=) v_max_acc AND f.cells IS NOT NULL;
+       AND f.accuracy_m OPERATOR(pg_catalog.<=) v_max_acc AND s.e IS NOT NULL;
     -- (statistics, so that joins to the map are planned for what is there)
     ANALYZE pg_temp.radio_obs;
     SELECT pg_catalog.count(DISTINCT o.at) INTO v_fixes FROM pg_temp.radio_obs o;
@@ -540,9 +556,7 @@ BEGIN
                  WHERE c.cust IS NOT NULL AND c.wifi IS NOT NULL AND cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
                    AND cu.customer_id OPERATOR(pg_catalog.=) c.cust AND cu.geom IS NOT NULL
                 HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0) site ON true
-          LEFT JOIN LATERAL (
-                SELECT x.v AS e FROM pg_catalog.jsonb_array_elements(c.cells) AS x(v)
-                 ORDER BY (x.v -> 'serving') OPERATOR(pg_catalog.=) 'true' DESC LIMIT 1) cell ON true
+          LEFT JOIN LATERAL (SELECT fieldops.serving_cell(c.cells) AS e) cell ON true
           LEFT JOIN fieldops.radio_cell rc
                  ON rc.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND rc.n_obs OPERATOR(pg_catalog.>=) 3
                 AND rc.mcc OPERATOR(pg_catalog.=) (cell.e ->> 'mcc')::integer AND rc.mnc OPERATOR(pg_catalog.=) (cell.e ->> 'mnc')::integer
@@ -762,6 +776,7 @@ GRANT EXECUTE ON FUNCTION
     fieldops.fix_point_digest(float8, float8),
     fieldops.radio_offset(float8, float8, float8, float8),
     fieldops.radio_centroid(float8, float8, float8, float8, float8),
+    fieldops.serving_cell(jsonb),
     fieldops.radio_rms_m(float8, float8, float8, float8, float8),
     fieldops.score_batch(bigint, boolean[], bigint[], bigint[], timestamptz[], float8[], float8[], real[], real[], real[], real[], text[], boolean[], fieldops.fix_observations[], bigint[], bigint),
     fieldops.raise_fix_alerts(bigint, bigint[], timestamptz[])

@@ -24,6 +24,8 @@ is($ret, 0, 'the example runs without error') or diag($err);
 is($err, '', 'and prints no warning');
 like($out, qr/^t\|f$/m, 'Saturday morning on duty, National Day off');
 like($out, qr/^\d+\|bound\|$/m, 'the phone is bound to Li Na');
+like($out, qr/^0\|(?:stored|off_duty)\|\d+\|green\|\[\]$/m, 'her check-in is stored (off duty or not, by the hour the test runs), scored and green');
+like($out, qr/^0$/m, 'no alert');
 my ($published) = $out =~ /^(\d+)\|[a-z_.]+\.[a-z_]+/m;
 is($published, 3, 'the relay published the three events of the session (worker, device, customer)');
 like($out, qr/customer\.created.*worker\.created|worker\.created.*customer\.created/s, 'worker and customer events among them');
