@@ -6,7 +6,9 @@
 
 FIELDOPS_ROOT=$(pwd)
 PG_MAJOR=15
-PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+# (FIELDOPS_PG_BINDIR: another installation, e.g. a relocated copy of this
+# one, so a long calibration run keeps its build while another is installed)
+PG_BINDIR=${FIELDOPS_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=$PG_BINDIR/pg_config
 export PG_CONFIG
 
