@@ -253,13 +253,20 @@ SELECT kind, name FROM (
  ORDER BY 1, 2;
 
 -- every SECURITY DEFINER function the application may call checks the
--- tenant first, runs as fieldops_api, and has a pinned search_path
+-- tenant first, runs as fieldops_api, and has a pinned search_path (C ones
+-- cannot be read: the known ones are listed and their check is shown next)
 SELECT p.oid::regprocedure AS unchecked_definer
-  FROM pg_proc p
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'fieldops'::regnamespace AND p.prosecdef
-   AND (p.prosrc NOT LIKE '%PERFORM fieldops.require_tenant(p_tenant_id);%'
+   AND ((l.lanname <> 'c' AND p.prosrc NOT LIKE '%PERFORM fieldops.require_tenant(p_tenant_id);%')
+        OR (l.lanname = 'c' AND p.prosrc NOT IN ('fieldops_ingest_fixes'))
         OR p.proowner <> 'fieldops_api'::regrole
         OR NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%pg_temp'));
+-- the C one checks the tenant before it reads anything (even an empty batch)
+BEGIN;
+SELECT fieldops.set_tenant(:acme, false) IS NOT NULL AS acme_chosen;
+SELECT regress.sqlerr(format('SELECT fieldops.ingest_fixes(%s, %L)', :beta, '[]')) AS other_tenant;
+ROLLBACK;
 
 DROP SCHEMA tenancy_test CASCADE;
 DROP ROLE acme_app, beta_app, saas_app, acme_bi, ops_admin, nobody;

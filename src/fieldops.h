@@ -39,6 +39,10 @@ extern bool fieldops_preloaded;
 extern bytea *fieldops_bytea(const void *data, size_t len);
 
 /* fieldops.c: call fn(name, value, arg) for every key of a jsonb object */
+/* worktime.c: parse and validate a work schedule (errors are 22023) */
+struct WtSchedule;
+extern void work_schedule_parse(Jsonb *jb, struct WtSchedule *s);
+
 extern void fieldops_jsonb_each_key(JsonbContainer *jc,
 									void (*fn) (const char *name, JsonbValue *v, void *arg),
 									void *arg);

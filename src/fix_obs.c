@@ -37,7 +37,10 @@
 #include "utils/varlena.h"
 #include "utils/inet.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
+
+#include "fix_obs.h"
 
 PG_FUNCTION_INFO_V1(fieldops_fix_observations);
 
@@ -53,8 +56,8 @@ static const char *const cell_keys[] = {"mcc", "mnc", "lac", "cid", "signal_dbm"
 static const char *const radios[] = {"gsm", "cdma", "wcdma", "lte", "nr"};
 
 /* a JSON value as text, cut to 60 characters, as the messages quote it */
-static char *
-quote60(JsonbValue *v)
+char *
+fix_obs_quote60(JsonbValue *v)
 {
 	char	   *s;
 	int			len;
@@ -69,15 +72,46 @@ quote60(JsonbValue *v)
 }
 
 /* the value of key in an object container, NULL when absent */
-static JsonbValue *
-key_value(JsonbContainer *jc, const char *key)
+JsonbValue *
+fix_obs_key(JsonbContainer *jc, const char *key)
 {
 	return getKeyJsonValueFromContainer(jc, key, strlen(key), NULL);
 }
 
+/*
+ * The numeric of an integer bound, made once per backend: every element of
+ * every batch is checked against the same few bounds, and making them
+ * anew was a tenth of the time of a check.
+ */
+static Datum
+bound_numeric(int64 v)
+{
+	static struct
+	{
+		int64		v;
+		Numeric		n;
+	}			cache[64];
+	static int	ncache = 0;
+	MemoryContext old;
+	Numeric		n;
+
+	for (int i = 0; i < ncache; i++)
+		if (cache[i].v == v)
+			return NumericGetDatum(cache[i].n);
+	if (ncache == (int) lengthof(cache))
+		return NumericGetDatum(int64_to_numeric(v));
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	n = int64_to_numeric(v);
+	MemoryContextSwitchTo(old);
+	cache[ncache].v = v;
+	cache[ncache].n = n;
+	ncache++;
+	return NumericGetDatum(n);
+}
+
 /* a JSON number within [lo, hi] (and integral when asked), compared exactly */
-static bool
-num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral)
+bool
+fix_obs_num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral)
 {
 	Datum		n;
 
@@ -88,8 +122,8 @@ num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral)
 		!DatumGetBool(DirectFunctionCall2(numeric_eq, n,
 										  DirectFunctionCall2(numeric_trunc, n, Int32GetDatum(0)))))
 		return false;
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, NumericGetDatum(int64_to_numeric(lo)))) >= 0 &&
-		DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, NumericGetDatum(int64_to_numeric(hi)))) <= 0;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, bound_numeric(lo))) >= 0 &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, bound_numeric(hi))) <= 0;
 }
 
 /*
@@ -97,8 +131,8 @@ num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral)
  * numeric_float8 raises "out of range" on an underflow such as 1e-400,
  * which must read as 0 here, not fail the batch.
  */
-static double
-num_double(JsonbValue *v)
+double
+fix_obs_num_double(JsonbValue *v)
 {
 	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 
@@ -120,7 +154,7 @@ item_problem(JsonbValue *e, const char *where, const char *const *keys, int nkey
 	StringInfoData known;
 
 	if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-		return psprintf("%s must be an object such as %s, got %s", where, example, quote60(e));
+		return psprintf("%s must be an object such as %s, got %s", where, example, fix_obs_quote60(e));
 	it = JsonbIteratorInit(e->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
@@ -129,12 +163,14 @@ item_problem(JsonbValue *e, const char *where, const char *const *keys, int nkey
 
 		if (tok != WJB_KEY)
 			continue;
-		name = pnstrdup(k.val.string.val, k.val.string.len);
 		for (i = 0; i < nkeys; i++)
-			if (strcmp(name, keys[i]) == 0)
+			if (strlen(keys[i]) == (size_t) k.val.string.len &&
+				strncmp(keys[i], k.val.string.val, k.val.string.len) == 0)
 				break;
-		if (i == nkeys &&
-			(worst == NULL || varstr_cmp(name, strlen(name), worst, strlen(worst), DEFAULT_COLLATION_OID) < 0))
+		if (i < nkeys)
+			continue;
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		if (worst == NULL || varstr_cmp(name, strlen(name), worst, strlen(worst), DEFAULT_COLLATION_OID) < 0)
 			worst = name;
 	}
 	if (worst == NULL)
@@ -189,19 +225,57 @@ check_wifi(JsonbValue *v, int n, Jsonb **out)
 	char	  (*seen)[18];
 	int			count,
 				i = 0;
+	bool		normal = true;
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
 		JsonContainerSize(v->val.binary.data) > 200)
-		return psprintf("p_fixes[%d].wifi must be an array of at most 200 access points or null, got %s", n, quote60(v));
+		return psprintf("p_fixes[%d].wifi must be an array of at most 200 access points or null, got %s", n, fix_obs_quote60(v));
 	count = JsonContainerSize(v->val.binary.data);
 	seen = palloc(sizeof(*seen) * Max(count, 1));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		char		where[48];
+		char	   *problem;
+		JsonbValue *x;
+
+		if (tok != WJB_ELEM)
+			continue;
+		snprintf(where, sizeof(where), "p_fixes[%d].wifi[%d]", n, i);
+		problem = item_problem(&e, where, ap_keys, lengthof(ap_keys), "{\"bssid\": \"a4:5e:60:12:34:56\", \"rssi_dbm\": -61}");
+		if (problem)
+			return problem;
+		x = fix_obs_key(e.val.binary.data, "bssid");
+		if (!bssid_normal(x, seen[i]))
+			return psprintf("%s.bssid must be a MAC address such as \"a4:5e:60:12:34:56\", got %s", where,
+							x ? fix_obs_quote60(x) : "nothing");
+		if (memcmp(x->val.string.val, seen[i], 17) != 0)
+			normal = false;
+		for (int j = 0; j < i; j++)
+			if (strcmp(seen[j], seen[i]) == 0)
+				return psprintf("%s.bssid %s appears twice in the scan", where, seen[i]);
+		x = fix_obs_key(e.val.binary.data, "rssi_dbm");
+		if (x && !fix_obs_num_ok(x, -127, 0, false))
+			return psprintf("%s.rssi_dbm must be a number between -127 and 0 (dBm), got %s", where, fix_obs_quote60(x));
+		x = fix_obs_key(e.val.binary.data, "age_s");
+		if (x && !fix_obs_num_ok(x, 0, 86400, false))
+			return psprintf("%s.age_s must be a number of seconds between 0 and 86400, got %s", where, fix_obs_quote60(x));
+		i++;
+	}
+
+	/* as sent when every BSSID is already lower case with colons (as apps send them) */
+	if (normal)
+	{
+		*out = JsonbValueToJsonb(v);
+		return NULL;
+	}
+
+	/* else the scan again, its BSSIDs normalised */
+	i = 0;
 	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 	{
-		char	   *where;
-		char	   *problem;
-		JsonbValue *x;
 		JsonbIterator *it2;
 		JsonbValue	k,
 					val;
@@ -209,25 +283,6 @@ check_wifi(JsonbValue *v, int n, Jsonb **out)
 
 		if (tok != WJB_ELEM)
 			continue;
-		where = psprintf("p_fixes[%d].wifi[%d]", n, i);
-		problem = item_problem(&e, where, ap_keys, lengthof(ap_keys), "{\"bssid\": \"a4:5e:60:12:34:56\", \"rssi_dbm\": -61}");
-		if (problem)
-			return problem;
-		x = key_value(e.val.binary.data, "bssid");
-		if (!bssid_normal(x, seen[i]))
-			return psprintf("%s.bssid must be a MAC address such as \"a4:5e:60:12:34:56\", got %s", where,
-							x ? quote60(x) : "nothing");
-		for (int j = 0; j < i; j++)
-			if (strcmp(seen[j], seen[i]) == 0)
-				return psprintf("%s.bssid %s appears twice in the scan", where, seen[i]);
-		x = key_value(e.val.binary.data, "rssi_dbm");
-		if (x && !num_ok(x, -127, 0, false))
-			return psprintf("%s.rssi_dbm must be a number between -127 and 0 (dBm), got %s", where, quote60(x));
-		x = key_value(e.val.binary.data, "age_s");
-		if (x && !num_ok(x, 0, 86400, false))
-			return psprintf("%s.age_s must be a number of seconds between 0 and 86400, got %s", where, quote60(x));
-
-		/* the item again, its BSSID normalised */
 		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 		it2 = JsonbIteratorInit(e.val.binary.data);
 		while ((t2 = JsonbIteratorNext(&it2, &k, true)) != WJB_DONE)
@@ -265,34 +320,34 @@ check_cells(JsonbValue *v, int n)
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
 		JsonContainerSize(v->val.binary.data) > 32)
-		return psprintf("p_fixes[%d].cells must be an array of at most 32 cells or null, got %s", n, quote60(v));
+		return psprintf("p_fixes[%d].cells must be an array of at most 32 cells or null, got %s", n, fix_obs_quote60(v));
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 	{
-		char	   *where;
+		char		where[48];
 		char	   *problem;
 		JsonbValue *x;
 
 		if (tok != WJB_ELEM)
 			continue;
-		where = psprintf("p_fixes[%d].cells[%d]", n, i++);
+		snprintf(where, sizeof(where), "p_fixes[%d].cells[%d]", n, i++);
 		problem = item_problem(&e, where, cell_keys, lengthof(cell_keys), "{\"mcc\": 460, \"mnc\": 0, \"lac\": 6209, \"cid\": 123456789}");
 		if (problem)
 			return problem;
 		for (int k = 0; k < (int) lengthof(ids); k++)
 		{
-			x = key_value(e.val.binary.data, ids[k]);
-			if (!num_ok(x, lo[k], hi[k], true))
+			x = fix_obs_key(e.val.binary.data, ids[k]);
+			if (!fix_obs_num_ok(x, lo[k], hi[k], true))
 				return psprintf("%s.%s must be an integer between " INT64_FORMAT " and " INT64_FORMAT ", got %s",
-								where, ids[k], lo[k], hi[k], x ? quote60(x) : "nothing");
+								where, ids[k], lo[k], hi[k], x ? fix_obs_quote60(x) : "nothing");
 		}
-		x = key_value(e.val.binary.data, "signal_dbm");
-		if (x && !num_ok(x, -160, 0, false))
-			return psprintf("%s.signal_dbm must be a number between -160 and 0 (dBm), got %s", where, quote60(x));
-		x = key_value(e.val.binary.data, "serving");
+		x = fix_obs_key(e.val.binary.data, "signal_dbm");
+		if (x && !fix_obs_num_ok(x, -160, 0, false))
+			return psprintf("%s.signal_dbm must be a number between -160 and 0 (dBm), got %s", where, fix_obs_quote60(x));
+		x = fix_obs_key(e.val.binary.data, "serving");
 		if (x && x->type != jbvBool)
-			return psprintf("%s.serving must be true or false, got %s", where, quote60(x));
-		x = key_value(e.val.binary.data, "radio");
+			return psprintf("%s.serving must be true or false, got %s", where, fix_obs_quote60(x));
+		x = fix_obs_key(e.val.binary.data, "radio");
 		if (x)
 		{
 			bool		ok = false;
@@ -302,12 +357,12 @@ check_cells(JsonbValue *v, int n)
 			if (x->type == jbvString)
 				s = pnstrdup(x->val.string.val, x->val.string.len);
 			else if (x->type == jbvNumeric || x->type == jbvBool)
-				s = quote60(x);
+				s = fix_obs_quote60(x);
 			for (int r = 0; s != NULL && r < (int) lengthof(radios); r++)
 				if (strcmp(s, radios[r]) == 0)
 					ok = true;
 			if (!ok)
-				return psprintf("%s.radio must be one of gsm, cdma, wcdma, lte, nr, got %s", where, quote60(x));
+				return psprintf("%s.radio must be one of gsm, cdma, wcdma, lte, nr, got %s", where, fix_obs_quote60(x));
 		}
 	}
 	return NULL;
@@ -337,113 +392,133 @@ check_client_ip(JsonbValue *v, int n, Datum *out)
 			}
 		}
 	}
-	return psprintf("p_fixes[%d].client_ip must be an IPv4 or IPv6 address as a string, got %s", n, quote60(v));
+	return psprintf("p_fixes[%d].client_ip must be an IPv4 or IPv6 address as a string, got %s", n, fix_obs_quote60(v));
 }
 
 /*
- * fieldops.fix_observations(p_elem jsonb, p_n integer)
- * -> fieldops.fix_observations: the checked values, or the first problem.
+ * Check and normalise what element n of a batch (the object elem) reports
+ * besides its position: the first problem as a message naming the element
+ * and the field, or NULL with *out filled.  ingest_fixes() calls this for
+ * every element that reports any of these keys.
  */
-Datum
-fieldops_fix_observations(PG_FUNCTION_ARGS)
+char *
+fix_obs_check(JsonbContainer *elem, int n, FixObs *out)
 {
-	Jsonb	   *elem;
-	int			n;
-	TupleDesc	desc;
-	Datum		values[OBS__N];
-	bool		nulls[OBS__N];
-	char	   *problem = NULL;
 	JsonbValue *v;
 	static const char *const cn0[] = {"cn0_mean_dbhz", "cn0_sd_dbhz"};
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	elem = PG_GETARG_JSONB_P(0);
-	n = PG_GETARG_INT32(1);
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "fix_observations must return a composite");
-	memset(values, 0, sizeof(values));
-	memset(nulls, true, sizeof(nulls));
-	if (!JB_ROOT_IS_OBJECT(elem))
-		goto done;
+	memset(out, 0, sizeof(*out));
+	if (!JsonContainerIsObject(elem))
+		return NULL;
 
 	/* GNSS status */
-	v = key_value(&elem->root, "satellites");
+	v = fix_obs_key(elem, "satellites");
 	if (v && v->type != jbvNull)
 	{
-		if (!num_ok(v, 0, 255, true))
-		{
-			problem = psprintf("p_fixes[%d].satellites must be an integer between 0 and 255 or null, got %s", n, quote60(v));
-			goto done;
-		}
-		values[OBS_SATELLITES] = Int16GetDatum((int16) num_double(v));
-		nulls[OBS_SATELLITES] = false;
+		if (!fix_obs_num_ok(v, 0, 255, true))
+			return psprintf("p_fixes[%d].satellites must be an integer between 0 and 255 or null, got %s", n, fix_obs_quote60(v));
+		out->sats = (int16) fix_obs_num_double(v);
+		out->has_sats = true;
 	}
 	for (int k = 0; k < 2; k++)
 	{
 		int			max = k == 0 ? 70 : 50;
 
-		v = key_value(&elem->root, cn0[k]);
+		v = fix_obs_key(elem, cn0[k]);
 		if (v == NULL || v->type == jbvNull)
 			continue;
-		if (!num_ok(v, 0, max, false))
-		{
-			problem = psprintf("p_fixes[%d].%s must be a number between 0 and %d (dB-Hz) or null, got %s",
-							   n, cn0[k], max, quote60(v));
-			goto done;
-		}
-		values[OBS_CN0_MEAN + k] = Float4GetDatum((float4) num_double(v));
-		nulls[OBS_CN0_MEAN + k] = false;
+		if (!fix_obs_num_ok(v, 0, max, false))
+			return psprintf("p_fixes[%d].%s must be a number between 0 and %d (dB-Hz) or null, got %s",
+							n, cn0[k], max, fix_obs_quote60(v));
+		out->cn0[k] = (float4) fix_obs_num_double(v);
+		out->has_cn0[k] = true;
 	}
 
 	/* the Wi-Fi scan and the cells */
-	v = key_value(&elem->root, "wifi");
+	v = fix_obs_key(elem, "wifi");
 	if (v && v->type != jbvNull)
 	{
-		Jsonb	   *wifi = NULL;
+		char	   *problem = check_wifi(v, n, &out->wifi);
 
-		if ((problem = check_wifi(v, n, &wifi)) != NULL)
-			goto done;
-		values[OBS_WIFI] = JsonbPGetDatum(wifi);
-		nulls[OBS_WIFI] = false;
+		if (problem != NULL)
+			return problem;
 	}
-	v = key_value(&elem->root, "cells");
+	v = fix_obs_key(elem, "cells");
 	if (v && v->type != jbvNull)
 	{
-		if ((problem = check_cells(v, n)) != NULL)
-			goto done;
-		values[OBS_CELLS] = JsonbPGetDatum(JsonbValueToJsonb(v));
-		nulls[OBS_CELLS] = false;
+		char	   *problem = check_cells(v, n);
+
+		if (problem != NULL)
+			return problem;
+		out->cells = JsonbValueToJsonb(v);
 	}
 
 	/* where the upload came from, and the app's integrity verdict */
-	v = key_value(&elem->root, "client_ip");
+	v = fix_obs_key(elem, "client_ip");
 	if (v && v->type != jbvNull)
 	{
-		if ((problem = check_client_ip(v, n, &values[OBS_CLIENT_IP])) != NULL)
-			goto done;
-		nulls[OBS_CLIENT_IP] = false;
+		char	   *problem = check_client_ip(v, n, &out->client_ip);
+
+		if (problem != NULL)
+			return problem;
+		out->has_client_ip = true;
 	}
-	v = key_value(&elem->root, "integrity");
+	v = fix_obs_key(elem, "integrity");
 	if (v && v->type != jbvNull)
 	{
 		Jsonb	   *integrity = JsonbValueToJsonb(v);
 
 		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data) ||
 			pg_mbstrlen(JsonbToCString(NULL, &integrity->root, VARSIZE(integrity))) > 4096)
-		{
-			problem = psprintf("p_fixes[%d].integrity must be a JSON object of at most 4 kB (a summary of the verdict) or null", n);
-			goto done;
-		}
-		values[OBS_INTEGRITY] = JsonbPGetDatum(integrity);
-		nulls[OBS_INTEGRITY] = false;
+			return psprintf("p_fixes[%d].integrity must be a JSON object of at most 4 kB (a summary of the verdict) or null", n);
+		out->integrity = integrity;
 	}
+	return NULL;
+}
 
-done:
+/*
+ * fieldops.fix_observations(p_elem jsonb, p_n integer)
+ * -> fieldops.fix_observations: the checked values, or the first problem
+ * (the SQL face of fix_obs_check(), for tests and hand checks).
+ */
+Datum
+fieldops_fix_observations(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[OBS__N];
+	bool		nulls[OBS__N];
+	FixObs		obs;
+	char	   *problem;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "fix_observations must return a composite");
+	memset(values, 0, sizeof(values));
+	memset(nulls, true, sizeof(nulls));
+	problem = fix_obs_check(&PG_GETARG_JSONB_P(0)->root, PG_GETARG_INT32(1), &obs);
 	if (problem)
 	{
 		values[OBS_PROBLEM] = CStringGetTextDatum(problem);
 		nulls[OBS_PROBLEM] = false;
+	}
+	else
+	{
+		values[OBS_SATELLITES] = Int16GetDatum(obs.sats);
+		nulls[OBS_SATELLITES] = !obs.has_sats;
+		for (int k = 0; k < 2; k++)
+		{
+			values[OBS_CN0_MEAN + k] = Float4GetDatum(obs.cn0[k]);
+			nulls[OBS_CN0_MEAN + k] = !obs.has_cn0[k];
+		}
+		values[OBS_WIFI] = PointerGetDatum(obs.wifi);
+		nulls[OBS_WIFI] = obs.wifi == NULL;
+		values[OBS_CELLS] = PointerGetDatum(obs.cells);
+		nulls[OBS_CELLS] = obs.cells == NULL;
+		values[OBS_CLIENT_IP] = obs.client_ip;
+		nulls[OBS_CLIENT_IP] = !obs.has_client_ip;
+		values[OBS_INTEGRITY] = PointerGetDatum(obs.integrity);
+		nulls[OBS_INTEGRITY] = obs.integrity == NULL;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
@@ -481,11 +556,9 @@ scan_item_cmp(const void *a, const void *b)
  * commas; NULL for fewer than 3 access points or any without an RSSI (so
  * common a scan proves nothing when it repeats).
  */
-PG_FUNCTION_INFO_V1(fieldops_fix_scan_digest);
-Datum
-fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
+bytea *
+fix_obs_scan_digest(Jsonb *wifi)
 {
-	Jsonb	   *wifi = PG_GETARG_JSONB_P(0);
 	JsonbIterator *it;
 	JsonbValue	e;
 	JsonbIteratorToken tok;
@@ -494,7 +567,7 @@ fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	if (!JB_ROOT_IS_ARRAY(wifi) || JB_ROOT_IS_SCALAR(wifi) || JB_ROOT_COUNT(wifi) < 3)
-		PG_RETURN_NULL();
+		return NULL;
 	items = palloc(sizeof(ScanItem) * JB_ROOT_COUNT(wifi));
 	it = JsonbIteratorInit(&wifi->root);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
@@ -505,11 +578,11 @@ fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
 		if (tok != WJB_ELEM)
 			continue;
 		if (e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
-			PG_RETURN_NULL();
-		b = key_value(e.val.binary.data, "bssid");
-		r = key_value(e.val.binary.data, "rssi_dbm");
+			return NULL;
+		b = fix_obs_key(e.val.binary.data, "bssid");
+		r = fix_obs_key(e.val.binary.data, "rssi_dbm");
 		if (b == NULL || b->type != jbvString || r == NULL || r->type != jbvNumeric)
-			PG_RETURN_NULL();
+			return NULL;
 		items[n].bssid = pnstrdup(b->val.string.val, b->val.string.len);
 		items[n].rssi = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(r->val.numeric)));
 		n++;
@@ -519,7 +592,18 @@ fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&buf, 's');
 	for (int i = 0; i < n; i++)
 		appendStringInfo(&buf, "%s%s/%s", i ? "," : "", items[i].bssid, items[i].rssi);
-	PG_RETURN_BYTEA_P(digest_md5(buf.data, buf.len, "a scan"));
+	return digest_md5(buf.data, buf.len, "a scan");
+}
+
+PG_FUNCTION_INFO_V1(fieldops_fix_scan_digest);
+Datum
+fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
+{
+	bytea	   *d = fix_obs_scan_digest(PG_GETARG_JSONB_P(0));
+
+	if (d == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(d);
 }
 
 /*
@@ -528,12 +612,9 @@ fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
  * away from zero: identical GNSS positions, whatever their float noise
  * below a centimetre.
  */
-PG_FUNCTION_INFO_V1(fieldops_fix_point_digest);
-Datum
-fieldops_fix_point_digest(PG_FUNCTION_ARGS)
+bytea *
+fix_obs_point_digest(double lat, double lon)
 {
-	double		lat = PG_GETARG_FLOAT8(0);
-	double		lon = PG_GETARG_FLOAT8(1);
 	char		s[64];
 	int			len;
 
@@ -542,5 +623,12 @@ fieldops_fix_point_digest(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("p_lat and p_lon must be a position in degrees, got %g, %g", lat, lon)));
 	len = snprintf(s, sizeof(s), "p%lld,%lld", (long long) llround(lat * 1e7), (long long) llround(lon * 1e7));
-	PG_RETURN_BYTEA_P(digest_md5(s, len, "a position"));
+	return digest_md5(s, len, "a position");
+}
+
+PG_FUNCTION_INFO_V1(fieldops_fix_point_digest);
+Datum
+fieldops_fix_point_digest(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(fix_obs_point_digest(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1)));
 }

@@ -34,7 +34,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
-#include "spoof_core.h"
+#include "spoof.h"
 
 PG_FUNCTION_INFO_V1(fieldops_spoof_score);
 PG_FUNCTION_INFO_V1(fieldops_spoof_model_defaults);
@@ -738,4 +738,37 @@ fieldops_spoof_score_track(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_NULL();
+}
+
+/*
+ * For the C ingest (fix_ingest.c), which gathers the context itself and
+ * calls the core directly: the same initialisation and model parsing as
+ * spoof_score() and spoof_score_track(), so all three score alike.
+ */
+void
+spoof_model_from_jsonb(Jsonb *jb, SpoofModel *m)
+{
+	parse_model(jb, m);
+}
+
+void
+spoof_context_init(SpoofFix *fix, SpoofRadio *radio, SpoofHistory *hist)
+{
+	fix_init(fix);
+	parse_radio(NULL, radio);
+	parse_history(NULL, hist);
+}
+
+/* the reasons of a result as jsonb */
+Datum
+spoof_reasons_jsonb(const SpoofResult *res)
+{
+	size_t		need = spoof_reasons_json(res, NULL, 0);
+	char	   *json = palloc(need + 1);
+	Datum		d;
+
+	spoof_reasons_json(res, json, need + 1);
+	d = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	pfree(json);
+	return d;
 }

@@ -116,8 +116,8 @@ parse_dates(JsonbValue *v, WtSchedule *s)
  * Parse and validate a whole schedule.  Unknown keys are refused so that a
  * misspelt day ("tues") is an error instead of a silently free day.
  */
-static void
-parse_schedule(Jsonb *jb, WtSchedule *s)
+void
+work_schedule_parse(Jsonb *jb, WtSchedule *s)
 {
 	JsonbIterator *it;
 	JsonbValue	key,
@@ -181,7 +181,7 @@ fieldops_work_schedule_normalize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			i;
 
-	parse_schedule(jb, s);
+	work_schedule_parse(jb, s);
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
@@ -250,7 +250,7 @@ fieldops_work_schedule_contains(PG_FUNCTION_ARGS)
 		/* parse before caching, so an invalid schedule is never cached */
 		cache->jb = NULL;
 		fcinfo->flinfo->fn_extra = cache;
-		parse_schedule(jb, &cache->s);
+		work_schedule_parse(jb, &cache->s);
 		cache->jb = palloc(VARSIZE(jb));
 		memcpy(cache->jb, jb, VARSIZE(jb));
 		MemoryContextSwitchTo(old);
@@ -287,7 +287,7 @@ fieldops_work_schedule_ranges(PG_FUNCTION_ARGS)
 				 errmsg("p_day must be a finite date")));
 	InitMaterializedSRF(fcinfo, 0);
 	s = palloc(sizeof(WtSchedule));
-	parse_schedule(jb, s);
+	work_schedule_parse(jb, s);
 	d = wt_day_ranges(s, (int32) day);
 	for (i = 0; i < d->nranges; i++)
 	{

@@ -12,7 +12,8 @@ GRANT EXECUTE ON ALL ROUTINES IN SCHEMA fieldops TO fieldops_admin;
 --
 -- SECURITY DEFINER functions run as fieldops_api, which row-level security
 -- still confines to the tenant chosen with set_tenant(); SQL and PL/pgSQL
--- functions get a pinned search_path (pg_temp last).  run_due_jobs is the
+-- functions, and SECURITY DEFINER ones in C, get a pinned search_path
+-- (pg_temp last).  run_due_jobs is the
 -- exception: a procedure with a SET clause cannot COMMIT, so it qualifies
 -- every name itself.
 --
@@ -29,7 +30,7 @@ BEGIN
           FROM pg_catalog.pg_proc p
           JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
          WHERE p.pronamespace OPERATOR(pg_catalog.=) 'fieldops'::regnamespace
-           AND l.lanname IN ('plpgsql', 'sql')
+           AND (l.lanname IN ('plpgsql', 'sql') OR p.prosecdef)
            AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
                           AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')

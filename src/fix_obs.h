@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * fix_obs.h
+ *		Checking what an ingest element reports besides its position, and
+ *		the replay digests of scans and positions (fix_obs.c), shared with
+ *		the C ingest (fix_ingest.c).
+ *
+ * Copyright (c) 2026, fieldops developers
+ *
+ * IDENTIFICATION
+ *		src/fix_obs.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FIX_OBS_H
+#define FIX_OBS_H
+
+#include "postgres.h"
+#include "utils/jsonb.h"
+
+/* an element's observations, checked and normalised */
+typedef struct FixObs
+{
+	bool		has_sats;
+	int16		sats;
+	bool		has_cn0[2];		/* [0] mean, [1] spread across satellites */
+	float4		cn0[2];
+	Jsonb	   *wifi;			/* BSSIDs normalised; NULL: none reported */
+	Jsonb	   *cells;			/* NULL: none reported */
+	bool		has_client_ip;
+	Datum		client_ip;		/* inet */
+	Jsonb	   *integrity;		/* NULL: none reported */
+} FixObs;
+
+extern char *fix_obs_check(JsonbContainer *elem, int n, FixObs *out);
+extern char *fix_obs_quote60(JsonbValue *v);
+extern JsonbValue *fix_obs_key(JsonbContainer *jc, const char *key);
+extern bool fix_obs_num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral);
+extern double fix_obs_num_double(JsonbValue *v);
+extern bytea *fix_obs_scan_digest(Jsonb *wifi);
+extern bytea *fix_obs_point_digest(double lat, double lon);
+
+#endif							/* FIX_OBS_H */
