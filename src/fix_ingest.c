@@ -389,11 +389,13 @@ static Stmt q_foreign = {
  * does not see them (one snapshot for the whole statement), and one
  * statement instead of two was a tenth of the time spent on them.  If the
  * fixes are not stored after all, the error rolls these rows back too.
+ * (ON CONFLICT: a fingerprint can outlive its fix, one deleted by hand.)
  */
 static Stmt q_fingerprints = {
 	"WITH ins AS ("
 	"    INSERT INTO fieldops.fix_fingerprint (tenant_id, digest, device_id, recorded_at)"
-	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::bytea[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at))"
+	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::bytea[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at)"
+	"        ON CONFLICT DO NOTHING)"
 	"SELECT u.k,"
 	"       u.sdig IS NOT NULL AND EXISTS ("
 	"           SELECT 1 FROM fieldops.fix_fingerprint g"
@@ -414,7 +416,9 @@ static Stmt q_fingerprints = {
  * Store.  No ON CONFLICT: every batch locks its devices before it looks
  * for their stored fixes, and only ingest_fixes() stores fixes, so a fix
  * of the same device and instant is either seen as a duplicate before or
- * cannot be there (the check before the insert was a tenth of its cost).
+ * cannot be there (the check before the insert was a tenth of its cost);
+ * the one exception, a partition attached meanwhile, is retried whole (see
+ * score_and_store()).
  * (unnest with several arrays is the FROM-clause form, which cannot be
  * schema-qualified; the search_path is pinned.)
  */
@@ -2224,59 +2228,6 @@ score_new(Ingest *g)
 	}
 }
 
-/*
- * Run the INSERT in a subtransaction, again when it fails only because the
- * fix_partitions job attached a day's partition meanwhile: the default
- * partition's new constraint then rejects that day's rows (23514 on
- * fix_default), nothing was stored, and the next statement sees the new
- * partition.
- */
-static uint64
-insert_fixes(Datum *args, const char *nulls)
-{
-	volatile int attempt;
-
-	for (attempt = 1;; attempt++)
-	{
-		MemoryContext cxt = CurrentMemoryContext;
-		ResourceOwner owner = CurrentResourceOwner;
-		volatile uint64 rows = 0;
-		volatile bool retry = false;
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			rows = run(&q_insert, args, nulls, false, SPI_OK_SELECT);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			if (edata->sqlerrcode == ERRCODE_CHECK_VIOLATION && edata->table_name != NULL &&
-				strcmp(edata->table_name, "fix_default") == 0 && attempt < 3)
-			{
-				FreeErrorData(edata);
-				retry = true;
-			}
-			else
-				ReThrowError(edata);
-		}
-		PG_END_TRY();
-		if (!retry)
-			return rows;
-	}
-}
-
 /* store the new fixes; the fingerprints, alerts and devices' last contact follow */
 static void
 store_new(Ingest *g)
@@ -2342,7 +2293,7 @@ store_new(Ingest *g)
 	memset(nulls, ' ', sizeof(nulls));
 	args[C__N + 1] = Int64GetDatum(g->skew_ms);
 	nulls[C__N + 1] = g->has_skew ? ' ' : 'n';
-	rows = insert_fixes(args, nulls);
+	rows = run(&q_insert, args, nulls, false, SPI_OK_SELECT);
 
 	/* the new fixes' ids (RETURNING gives them in the order of the rows) */
 	if (rows != (uint64) nnew)
@@ -2383,6 +2334,78 @@ store_new(Ingest *g)
 		args[1] = column_array(&dev, INT8OID);
 		args[2] = column_array(&at, TIMESTAMPTZOID);
 		run(&q_alerts, args, NULL, false, SPI_OK_SELECT);
+	}
+}
+
+/*
+ * Score and store, in a subtransaction, again when it fails only because
+ * the fix_partitions job attached a day's partition meanwhile.  The lookups
+ * of this attempt were planned with the old partitions and missed the
+ * day's fixes the attach moved out of the default partition; the INSERT
+ * then either routed that day's rows to the default partition, whose new
+ * constraint rejects them (23514 on fix_default), or to the new partition,
+ * where a fix it did not know about is (23505 on that partition's key: the
+ * batch holds its devices, so no other batch can have stored it).  Nothing
+ * of the attempt is kept; the next one is planned anew and sees the new
+ * partition and those fixes.
+ */
+static void
+score_and_store(Ingest *g)
+{
+	volatile int attempt;
+
+	for (attempt = 1;; attempt++)
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+		ResourceOwner owner = CurrentResourceOwner;
+		volatile bool retry = false;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			score_new(g);
+			store_new(g);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			if (attempt < 3 && edata->table_name != NULL &&
+				((edata->sqlerrcode == ERRCODE_CHECK_VIOLATION && strcmp(edata->table_name, "fix_default") == 0) ||
+				 (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && strncmp(edata->table_name, "fix_", 4) == 0 &&
+				  strcmp(edata->table_name, "fix_fingerprint") != 0 && strcmp(edata->table_name, "fix_alert") != 0)))
+			{
+				FreeErrorData(edata);
+				retry = true;
+			}
+			else
+				ReThrowError(edata);
+		}
+		PG_END_TRY();
+		if (!retry)
+			return;
+		/* forget what the failed attempt found */
+		for (int i = 0; i < g->n; i++)
+		{
+			Elem	   *e = &g->e[i];
+
+			e->existing = e->has_fix = e->has_score = false;
+			e->fix_id = 0;
+			e->band = e->model_version = NULL;
+			e->reasons = (Datum) 0;
+			e->sdig = e->pdig = NULL;
+			e->scan_replay = e->same_coords = e->mcc_foreign = false;
+		}
 	}
 }
 
@@ -2520,8 +2543,7 @@ fieldops_ingest_fixes(PG_FUNCTION_ARGS)
 				 errdetail("%d of the %d elements of p_fixes are invalid; nothing was stored.", nbad, g.n),
 				 errhint("Correct the element, or pass p_options => '{\"on_error\": \"skip\"}' to store the valid fixes and get the others back as rejected.")));
 
-	score_new(&g);
-	store_new(&g);
+	score_and_store(&g);
 
 	/* one row per element */
 	for (int i = 0; i < g.n; i++)
