@@ -109,21 +109,96 @@ bound_numeric(int64 v)
 	return NumericGetDatum(n);
 }
 
+/*
+ * A JSON number's decimal text, read once: its sign, its integer part (when
+ * it has at most 18 digits) and whether a non-zero fraction follows.
+ * Comparisons with integer bounds are exact on these; numeric arithmetic
+ * (two comparisons, a truncation) cost several times more, for every
+ * number of every element.  False when v is not a number.
+ */
+bool
+fix_obs_num(JsonbValue *v, FixNum *out)
+{
+	const char *p;
+	int			digits = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (v == NULL || v->type != jbvNumeric)
+		return false;
+	out->text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	p = out->text;
+	if (*p == '-')
+	{
+		out->neg = true;
+		p++;
+	}
+	for (; *p >= '0' && *p <= '9'; p++)
+	{
+		if (++digits > 18)
+			out->big = true;
+		else
+			out->ipart = out->ipart * 10 + (*p - '0');
+	}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+		{
+			out->ndec++;
+			if (*p != '0')
+				out->frac = true;
+		}
+	if (*p != '\0')
+		out->big = true;		/* (numeric_out never writes exponents; be safe) */
+	return true;
+}
+
+/* floor and ceiling of a number read by fix_obs_num() (not big) */
+static int64
+num_floor(const FixNum *n)
+{
+	return n->neg ? -n->ipart - (n->frac ? 1 : 0) : n->ipart;
+}
+
+static int64
+num_ceil(const FixNum *n)
+{
+	return n->frac ? num_floor(n) + 1 : num_floor(n);
+}
+
+/* a number read by fix_obs_num() within [lo, hi] (and integral when asked); false when big */
+bool
+fix_obs_num_in(const FixNum *n, int64 lo, int64 hi, bool integral)
+{
+	return !n->big && num_floor(n) >= lo && num_ceil(n) <= hi && !(integral && n->frac);
+}
+
 /* a JSON number within [lo, hi] (and integral when asked), compared exactly */
 bool
 fix_obs_num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral)
 {
-	Datum		n;
+	FixNum		n;
+	Datum		d;
 
-	if (v == NULL || v->type != jbvNumeric)
+	if (!fix_obs_num(v, &n))
 		return false;
-	n = NumericGetDatum(v->val.numeric);
+	if (!n.big)
+		return fix_obs_num_in(&n, lo, hi, integral);
+	/* (more than 18 integer digits: numeric arithmetic) */
+	d = NumericGetDatum(v->val.numeric);
 	if (integral &&
-		!DatumGetBool(DirectFunctionCall2(numeric_eq, n,
-										  DirectFunctionCall2(numeric_trunc, n, Int32GetDatum(0)))))
+		!DatumGetBool(DirectFunctionCall2(numeric_eq, d,
+										  DirectFunctionCall2(numeric_trunc, d, Int32GetDatum(0)))))
 		return false;
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, bound_numeric(lo))) >= 0 &&
-		DatumGetInt32(DirectFunctionCall2(numeric_cmp, n, bound_numeric(hi))) <= 0;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, d, bound_numeric(lo))) >= 0 &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, d, bound_numeric(hi))) <= 0;
+}
+
+/* is the number (read by fix_obs_num()) below the integer hi, exactly? */
+bool
+fix_obs_num_below(JsonbValue *v, const FixNum *n, int64 hi)
+{
+	if (!n->big)
+		return num_floor(n) < hi;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(v->val.numeric), bound_numeric(hi))) < 0;
 }
 
 /*

@@ -32,6 +32,20 @@ typedef struct FixObs
 	Jsonb	   *integrity;		/* NULL: none reported */
 } FixObs;
 
+/* a JSON number's decimal text, read once (fix_obs_num()) */
+typedef struct FixNum
+{
+	char	   *text;			/* as numeric_out writes it */
+	bool		neg;
+	bool		big;			/* more than 18 integer digits */
+	int64		ipart;			/* the integer part's magnitude (not big) */
+	bool		frac;			/* a non-zero fraction */
+	int			ndec;			/* digits after the point */
+} FixNum;
+
+extern bool fix_obs_num(JsonbValue *v, FixNum *out);
+extern bool fix_obs_num_in(const FixNum *n, int64 lo, int64 hi, bool integral);
+extern bool fix_obs_num_below(JsonbValue *v, const FixNum *n, int64 hi);
 extern char *fix_obs_check(JsonbContainer *elem, int n, FixObs *out);
 extern char *fix_obs_quote60(JsonbValue *v);
 extern JsonbValue *fix_obs_key(JsonbContainer *jc, const char *key);

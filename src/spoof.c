@@ -32,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "spoof.h"
@@ -759,13 +760,32 @@ spoof_context_init(SpoofFix *fix, SpoofRadio *radio, SpoofHistory *hist)
 	parse_history(NULL, hist);
 }
 
-/* the reasons of a result as jsonb */
+/*
+ * The reasons of a result as jsonb.  Most fixes have none: their "[]" is
+ * made once per backend (the callers copy it into arrays and tuples and
+ * never free it).
+ */
 Datum
 spoof_reasons_jsonb(const SpoofResult *res)
 {
-	size_t		need = spoof_reasons_json(res, NULL, 0);
-	char	   *json = palloc(need + 1);
+	static Datum empty = (Datum) 0;
+	size_t		need;
+	char	   *json;
 	Datum		d;
+
+	if (res->n_reasons == 0)
+	{
+		if (empty == (Datum) 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			empty = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+			MemoryContextSwitchTo(old);
+		}
+		return empty;
+	}
+	need = spoof_reasons_json(res, NULL, 0);
+	json = palloc(need + 1);
 
 	spoof_reasons_json(res, json, need + 1);
 	d = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
