@@ -270,6 +270,21 @@ SELECT f.status, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
          'recorded_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
          'lat', 31.23043, 'lon', 121.47392, 'accuracy_m', 6.3, 'provider', 'gps'))) f;
 
+-- a fix deleted by hand leaves its fingerprints behind; sent again, it is
+-- stored again (the fingerprints already there are kept)
+SELECT jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-1',
+         'recorded_at', to_char(f.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         'lat', ST_Y(f.geom), 'lon', ST_X(f.geom), 'accuracy_m', f.accuracy_m, 'provider', f.provider, 'wifi', f.wifi)) AS again
+  FROM fieldops.fix f WHERE f.tenant_id = :st AND f.device_id = :rd1
+   AND f.recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes' \gset
+DELETE FROM fieldops.fix WHERE tenant_id = :st AND device_id = :rd1
+   AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+SELECT count(*) AS fingerprints_left FROM fieldops.fix_fingerprint WHERE tenant_id = :st AND device_id = :rd1
+   AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+SELECT f.status, f.band FROM fieldops.ingest_fixes(:st, :'again') f;
+SELECT count(*) AS fingerprints_now FROM fieldops.fix_fingerprint WHERE tenant_id = :st AND device_id = :rd1
+   AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+
 -- scoring a whole track at once gives what spoof_score() gives each fix
 -- with the (up to 16) fixes before it: a 20-fix walk with one jump away
 -- and back (fix 15) and a frozen stretch (fixes 18-20)

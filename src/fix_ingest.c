@@ -228,6 +228,7 @@ typedef struct Ingest
 	TimestampTz expired_before;
 	TimestampTz future_after;
 	bool		skip;
+	bool		orphan_fingerprints;	/* store them with ON CONFLICT DO NOTHING */
 	bool		has_skew;
 	int64		skew_ms;
 	Jsonb	   *model_jb;
@@ -391,28 +392,33 @@ static Stmt q_foreign = {
  * does not see them (one snapshot for the whole statement), and one
  * statement instead of two was a tenth of the time spent on them.  If the
  * fixes are not stored after all, the error rolls these rows back too.
- * (ON CONFLICT: a fingerprint can outlive its fix, one deleted by hand.)
+ * A fingerprint can outlive its fix (one deleted by hand): when a new
+ * fingerprint meets one, the attempt is run again with ON CONFLICT DO
+ * NOTHING, which costs a check per row and so is not the default.
  */
-static Stmt q_fingerprints = {
-	"WITH ins AS ("
-	"    INSERT INTO fieldops.fix_fingerprint (tenant_id, digest, device_id, recorded_at)"
-	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::bytea[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at)"
-	"        ON CONFLICT DO NOTHING)"
-	"SELECT u.k,"
-	"       u.sdig IS NOT NULL AND EXISTS ("
-	"           SELECT 1 FROM fieldops.fix_fingerprint g"
-	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.sdig"
-	"              AND (g.device_id OPERATOR(pg_catalog.<>) u.dev"
-	"                   OR pg_catalog.abs(pg_catalog.extract('epoch', g.recorded_at OPERATOR(pg_catalog.-) u.at)) OPERATOR(pg_catalog.>) 600)),"
-	"       u.pdig IS NOT NULL AND EXISTS ("
-	"           SELECT 1 FROM fieldops.fix_fingerprint g"
-	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.pdig"
-	"              AND g.recorded_at OPERATOR(pg_catalog.<) u.day_start)"
-	"  FROM unnest($2::integer[], $3::bytea[], $4::bytea[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])"
-	"       AS u(k, sdig, pdig, dev, at, day_start)",
-	10, {INT8OID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-		BYTEAARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}, NULL
-};
+#define FINGERPRINTS_SQL(on_conflict) \
+	"WITH ins AS (" \
+	"    INSERT INTO fieldops.fix_fingerprint (tenant_id, digest, device_id, recorded_at)" \
+	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::bytea[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at)" \
+	on_conflict ")" \
+	"SELECT u.k," \
+	"       u.sdig IS NOT NULL AND EXISTS (" \
+	"           SELECT 1 FROM fieldops.fix_fingerprint g" \
+	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.sdig" \
+	"              AND (g.device_id OPERATOR(pg_catalog.<>) u.dev" \
+	"                   OR pg_catalog.abs(pg_catalog.extract('epoch', g.recorded_at OPERATOR(pg_catalog.-) u.at)) OPERATOR(pg_catalog.>) 600))," \
+	"       u.pdig IS NOT NULL AND EXISTS (" \
+	"           SELECT 1 FROM fieldops.fix_fingerprint g" \
+	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.pdig" \
+	"              AND g.recorded_at OPERATOR(pg_catalog.<) u.day_start)" \
+	"  FROM unnest($2::integer[], $3::bytea[], $4::bytea[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])" \
+	"       AS u(k, sdig, pdig, dev, at, day_start)"
+#define FINGERPRINTS_TYPES \
+	{INT8OID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, \
+	 BYTEAARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}
+
+static Stmt q_fingerprints = {FINGERPRINTS_SQL(""), 10, FINGERPRINTS_TYPES, NULL};
+static Stmt q_fingerprints_orphans = {FINGERPRINTS_SQL(" ON CONFLICT DO NOTHING"), 10, FINGERPRINTS_TYPES, NULL};
 
 /*
  * Store.  No ON CONFLICT: every batch locks its devices before it looks
@@ -2061,7 +2067,7 @@ score_new(Ingest *g)
 			args[7] = column_array(&fd, BYTEAOID);
 			args[8] = column_array(&fdev, INT8OID);
 			args[9] = column_array(&fat, TIMESTAMPTZOID);
-			rows = run(&q_fingerprints, args, NULL, false, SPI_OK_SELECT);
+			rows = run(g->orphan_fingerprints ? &q_fingerprints_orphans : &q_fingerprints, args, NULL, false, SPI_OK_SELECT);
 			for (uint64 r = 0; r < rows; r++)
 			{
 				bool		isnull;
@@ -2372,7 +2378,8 @@ store_new(Ingest *g)
  * where a fix it did not know about is (23505 on that partition's key: the
  * batch holds its devices, so no other batch can have stored it).  Nothing
  * of the attempt is kept; the next one is planned anew and sees the new
- * partition and those fixes.
+ * partition and those fixes.  A fingerprint that outlived its fix (23505
+ * on fix_fingerprint) makes the next attempt keep the stored one.
  */
 static void
 score_and_store(Ingest *g)
@@ -2405,10 +2412,18 @@ score_and_store(Ingest *g)
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner;
-			if (attempt < 3 && edata->table_name != NULL &&
-				((edata->sqlerrcode == ERRCODE_CHECK_VIOLATION && strcmp(edata->table_name, "fix_default") == 0) ||
-				 (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && strncmp(edata->table_name, "fix_", 4) == 0 &&
-				  strcmp(edata->table_name, "fix_fingerprint") != 0 && strcmp(edata->table_name, "fix_alert") != 0)))
+			if (attempt < 3 && edata->table_name != NULL && edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION &&
+				strcmp(edata->table_name, "fix_fingerprint") == 0 && !g->orphan_fingerprints)
+			{
+				/* a fingerprint that outlived its fix: again, keeping it */
+				FreeErrorData(edata);
+				g->orphan_fingerprints = true;
+				retry = true;
+			}
+			else if (attempt < 3 && edata->table_name != NULL &&
+					 ((edata->sqlerrcode == ERRCODE_CHECK_VIOLATION && strcmp(edata->table_name, "fix_default") == 0) ||
+					  (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && strncmp(edata->table_name, "fix_", 4) == 0 &&
+					   strcmp(edata->table_name, "fix_fingerprint") != 0 && strcmp(edata->table_name, "fix_alert") != 0)))
 			{
 				FreeErrorData(edata);
 				retry = true;
