@@ -174,9 +174,11 @@ SELECT c.label, fix_test.try(jsonb_build_array(c.elem)) AS result
     ('lat as string',           :'base'::jsonb || '{"lat": "31.2304"}'),
     ('lat 90.0001',             :'base'::jsonb || '{"lat": 90.0001}'),
     ('lat -91',                 :'base'::jsonb || '{"lat": -91}'),
+    ('lat a hair above 90',     :'base'::jsonb || '{"lat": 90.0000000000000000000001}'),
     ('huge lat',                :'base'::jsonb || '{"lat": 1e400}'),
     ('no lon',                  :'base'::jsonb - 'lon'),
     ('lon 180.5',               :'base'::jsonb || '{"lon": 180.5}'),
+    ('lon a hair below -180',   :'base'::jsonb || '{"lon": -180.00000000000000000001}'),
     ('accuracy -1',             :'base'::jsonb || '{"accuracy_m": -1}'),
     ('accuracy 100001',         :'base'::jsonb || '{"accuracy_m": 100001}'),
     ('accuracy as string',      :'base'::jsonb || '{"accuracy_m": "5"}'),
@@ -185,6 +187,7 @@ SELECT c.label, fix_test.try(jsonb_build_array(c.elem)) AS result
     ('speed 501',               :'base'::jsonb || '{"speed_mps": 501}'),
     ('bearing 360',             :'base'::jsonb || '{"bearing_deg": 360}'),
     ('bearing -1',              :'base'::jsonb || '{"bearing_deg": -1}'),
+    ('bearing 360.0000001',     :'base'::jsonb || '{"bearing_deg": 360.0000001}'),
     ('bearing N',               :'base'::jsonb || '{"bearing_deg": "N"}'),
     ('no provider',             :'base'::jsonb - 'provider'),
     ('provider GPS',            :'base'::jsonb || '{"provider": "GPS"}'),
@@ -217,7 +220,11 @@ SELECT c.label, fix_test.try(jsonb_build_array(c.elem)) AS result
     ('client_ip word',          :'base'::jsonb || '{"client_ip": "localhost"}'),
     ('client_ip 256.1.1.1',     :'base'::jsonb || '{"client_ip": "256.1.1.1"}'),
     ('client_ip number',        :'base'::jsonb || '{"client_ip": 167772161}'),
-    ('integrity array',         :'base'::jsonb || '{"integrity": ["MEETS_DEVICE_INTEGRITY"]}')
+    ('integrity array',         :'base'::jsonb || '{"integrity": ["MEETS_DEVICE_INTEGRITY"]}'),
+    ('customer_id 1.5',         :'base'::jsonb || '{"customer_id": 1.5}'),
+    ('customer_id 0',           :'base'::jsonb || '{"customer_id": 0}'),
+    ('customer_id as string',   :'base'::jsonb || '{"customer_id": "7"}'),
+    ('customer_id 1e30',        :'base'::jsonb || '{"customer_id": 1e30}')
   ) AS c(label, elem);
 -- what a phone reports besides its position is stored, BSSIDs normalised
 SELECT fix_test.ingest(jsonb_build_array(:'base'::jsonb || '{"recorded_at": "2026-11-09T10:00:00.500+08:00",
@@ -259,7 +266,11 @@ SELECT * FROM fix_test.ingest(jsonb_build_array(
     :'base'::jsonb || '{"recorded_at": "2026-11-09T02:00:07Z", "lat": -90, "lon": 180, "accuracy_m": 100000, "altitude_m": 100000,
                         "speed_mps": 500, "bearing_deg": 359.999, "mock": false}',
     :'base'::jsonb || '{"recorded_at": "2026-11-09T02:00:08Z", "accuracy_m": null, "altitude_m": null, "speed_mps": null,
-                        "bearing_deg": null, "mock": null}'));
+                        "bearing_deg": null, "mock": null}',
+    -- numbers at the edges of what a float keeps: a latitude of 1e-400 is 0,
+    -- a bearing a hair below 360 is north, epoch milliseconds in exponent form
+    :'base'::jsonb || '{"recorded_at": 1.794189609e12, "lat": 1e-400, "lon": 121.4737000000001, "speed_mps": 1e-9,
+                        "bearing_deg": 359.99999999999}'));
 -- stored as given: WGS-84 points, the optional values, the provider
 SELECT to_char(recorded_at, 'HH24:MI:SS.US') AS at, ST_AsText(geom) AS geom, ST_SRID(geom) AS srid,
        accuracy_m, altitude_m, speed_mps, bearing_deg, provider, is_mock,

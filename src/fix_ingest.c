@@ -1017,7 +1017,8 @@ parse_element(Ingest *g, JsonbValue *jv, int n, Elem *e)
 
 		if (!num_field(v, 0, 360, true, 6, true, &x))
 			return psprintf("p_fixes[%d].bearing_deg must be a number from 0 up to (not including) 360 or null, got %s", n, fix_obs_quote60(v));
-		e->brg = (float4) x;
+		/* (just below 360 rounds to 360 as a real: that is north, 0) */
+		e->brg = (float4) x >= 360.0f ? 0.0f : (float4) x;
 		e->has_brg = true;
 	}
 	v = fix_obs_key(o, "provider");
