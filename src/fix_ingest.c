@@ -35,7 +35,6 @@
 #include <math.h>
 
 #include "access/xact.h"
-#include "catalog/pg_collation_d.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -51,7 +50,6 @@
 #include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
-#include "utils/varlena.h"
 
 #include "fix_obs.h"
 #include "spoof.h"
@@ -807,22 +805,9 @@ parse_options(Ingest *g, Jsonb *opt)
 						v ? json_type(v) : "array")));
 	}
 	{
-		JsonbIterator *it = JsonbIteratorInit(&opt->root);
-		JsonbValue	k;
-		JsonbIteratorToken tok;
+		static const char *const option_keys[] = {"on_error", "sent_at"};
 
-		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		{
-			char	   *name;
-
-			if (tok != WJB_KEY)
-				continue;
-			name = pnstrdup(k.val.string.val, k.val.string.len);
-			if (strcmp(name, "on_error") != 0 && strcmp(name, "sent_at") != 0 &&
-				(unknown == NULL ||
-				 varstr_cmp(name, strlen(name), unknown, strlen(unknown), DEFAULT_COLLATION_OID) < 0))
-				unknown = name;
-		}
+		unknown = fix_obs_unknown_key(&opt->root, option_keys, lengthof(option_keys));
 	}
 	if (unknown != NULL)
 		ereport(ERROR,
@@ -894,35 +879,9 @@ parse_element(Ingest *g, JsonbValue *jv, int n, Elem *e)
 	o = e->obj = jv->val.binary.data;
 
 	/* unknown keys: the smallest, as the database sorts text */
-	{
-		JsonbIterator *it = JsonbIteratorInit(o);
-		JsonbValue	k;
-		JsonbIteratorToken tok;
-
-		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		{
-			int			i;
-
-			if (tok != WJB_KEY)
-				continue;
-			for (i = 0; i < (int) lengthof(elem_keys); i++)
-				if (strlen(elem_keys[i]) == (size_t) k.val.string.len &&
-					strncmp(elem_keys[i], k.val.string.val, k.val.string.len) == 0)
-					break;
-			if (i == (int) lengthof(elem_keys))
-			{
-				char	   *name = pnstrdup(k.val.string.val, k.val.string.len);
-
-				if (unknown == NULL ||
-					varstr_cmp(name, strlen(name), unknown, strlen(unknown), DEFAULT_COLLATION_OID) < 0)
-					unknown = name;
-			}
-			else if (!e->has_obs)
-				for (int j = 0; j < (int) lengthof(obs_keys); j++)
-					if (strcmp(elem_keys[i], obs_keys[j]) == 0)
-						e->has_obs = true;
-		}
-	}
+	unknown = fix_obs_unknown_key(o, elem_keys, lengthof(elem_keys));
+	for (int j = 0; j < (int) lengthof(obs_keys) && !e->has_obs; j++)
+		e->has_obs = fix_obs_key(o, obs_keys[j]) != NULL;
 
 	/* (device_uid is read first: the devices are looked up even for bad elements) */
 	v = fix_obs_key(o, "device_uid");
@@ -931,13 +890,9 @@ parse_element(Ingest *g, JsonbValue *jv, int n, Elem *e)
 
 	if (unknown != NULL)
 	{
-		StringInfoData known;
-
-		initStringInfo(&known);
-		for (int i = 0; i < (int) lengthof(elem_keys); i++)
-			appendStringInfo(&known, "%s%s", i ? ", " : "", elem_keys[i]);
 		unknown[pg_mbcharcliplen(unknown, strlen(unknown), 40)] = '\0';
-		return psprintf("p_fixes[%d] has an unknown key \"%s\" (known keys: %s)", n, unknown, known.data);
+		return psprintf("p_fixes[%d] has an unknown key \"%s\" (known keys: %s)", n, unknown,
+						fix_obs_key_list(elem_keys, lengthof(elem_keys)));
 	}
 	if (json_null(v))
 		return psprintf("p_fixes[%d].device_uid is required", n);

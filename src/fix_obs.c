@@ -215,22 +215,19 @@ fix_obs_num_double(JsonbValue *v)
 }
 
 /*
- * The problem with one item of a reported list, or NULL: it must be an
- * object with known keys only (the smallest unknown key is named, as the
- * database sorts text).
+ * The smallest key of an object that is not among keys (as the database
+ * sorts text, so messages name the same key the SQL version named), or
+ * NULL when it has none: the one check of unknown keys that elements,
+ * their lists and the options share.
  */
-static char *
-item_problem(JsonbValue *e, const char *where, const char *const *keys, int nkeys, const char *example)
+char *
+fix_obs_unknown_key(JsonbContainer *obj, const char *const *keys, int nkeys)
 {
-	JsonbIterator *it;
+	JsonbIterator *it = JsonbIteratorInit(obj);
 	JsonbValue	k;
 	JsonbIteratorToken tok;
 	char	   *worst = NULL;
-	StringInfoData known;
 
-	if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-		return psprintf("%s must be an object such as %s, got %s", where, example, fix_obs_quote60(e));
-	it = JsonbIteratorInit(e->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
 		char	   *name;
@@ -248,13 +245,38 @@ item_problem(JsonbValue *e, const char *where, const char *const *keys, int nkey
 		if (worst == NULL || varstr_cmp(name, strlen(name), worst, strlen(worst), DEFAULT_COLLATION_OID) < 0)
 			worst = name;
 	}
-	if (worst == NULL)
-		return NULL;
+	return worst;
+}
+
+/* "key1, key2, ...": the known keys as messages list them */
+char *
+fix_obs_key_list(const char *const *keys, int nkeys)
+{
+	StringInfoData known;
+
 	initStringInfo(&known);
 	for (int i = 0; i < nkeys; i++)
 		appendStringInfo(&known, "%s%s", i ? ", " : "", keys[i]);
+	return known.data;
+}
+
+/*
+ * The problem with one item of a reported list, or NULL: it must be an
+ * object with known keys only (the smallest unknown key is named, as the
+ * database sorts text).
+ */
+static char *
+item_problem(JsonbValue *e, const char *where, const char *const *keys, int nkeys, const char *example)
+{
+	char	   *worst;
+
+	if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+		return psprintf("%s must be an object such as %s, got %s", where, example, fix_obs_quote60(e));
+	worst = fix_obs_unknown_key(e->val.binary.data, keys, nkeys);
+	if (worst == NULL)
+		return NULL;
 	worst[pg_mbcharcliplen(worst, strlen(worst), 40)] = '\0';
-	return psprintf("%s has an unknown key \"%s\" (known keys: %s)", where, worst, known.data);
+	return psprintf("%s has an unknown key \"%s\" (known keys: %s)", where, worst, fix_obs_key_list(keys, nkeys));
 }
 
 /* "aa:bb:cc:dd:ee:ff" or with dashes, as 17 characters in out (lower case, colons) */

@@ -48,6 +48,8 @@ extern bool fix_obs_num_in(const FixNum *n, int64 lo, int64 hi, bool integral);
 extern bool fix_obs_num_below(JsonbValue *v, const FixNum *n, int64 hi);
 extern char *fix_obs_check(JsonbContainer *elem, int n, FixObs *out);
 extern char *fix_obs_quote60(JsonbValue *v);
+extern char *fix_obs_unknown_key(JsonbContainer *obj, const char *const *keys, int nkeys);
+extern char *fix_obs_key_list(const char *const *keys, int nkeys);
 extern JsonbValue *fix_obs_key(JsonbContainer *jc, const char *key);
 extern bool fix_obs_num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral);
 extern double fix_obs_num_double(JsonbValue *v);
