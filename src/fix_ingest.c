@@ -1604,48 +1604,6 @@ integrity_bits(Jsonb *jb)
 	return bits;
 }
 
-/* the serving cell (the one marked serving, else the first): mcc, mnc, lac, cid */
-static bool
-serving_cell(Jsonb *cells, int64 key[4])
-{
-	static const char *const ids[] = {"mcc", "mnc", "lac", "cid"};
-	JsonbIterator *it;
-	JsonbValue	x;
-	JsonbIteratorToken tok;
-	JsonbContainer *pick = NULL;
-
-	if (cells == NULL || !JB_ROOT_IS_ARRAY(cells) || JB_ROOT_IS_SCALAR(cells))
-		return false;
-	it = JsonbIteratorInit(&cells->root);
-	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
-	{
-		JsonbValue *s;
-
-		if (tok != WJB_ELEM || x.type != jbvBinary)
-			continue;
-		if (pick == NULL)
-			pick = x.val.binary.data;
-		s = fix_obs_key(x.val.binary.data, "serving");
-		if (s != NULL && s->type == jbvBool && s->val.boolean)
-		{
-			pick = x.val.binary.data;
-			break;
-		}
-	}
-	if (pick == NULL)
-		return false;
-	for (int i = 0; i < 4; i++)
-	{
-		JsonbValue *v = fix_obs_key(pick, ids[i]);
-
-		/* (ingest checked every cell's identifiers) */
-		if (v == NULL || v->type != jbvNumeric)
-			return false;
-		key[i] = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
-	}
-	return true;
-}
-
 /* the workers a device was bound to during a local day */
 static int
 workers_on_day(Ingest *g, const Dev *d, TimestampTz start, TimestampTz next)
@@ -1857,7 +1815,11 @@ score_new(Ingest *g)
 		}
 		if (e->prov == SPROV_GPS)
 			e->pdig = fix_obs_point_digest(e->lat, e->lon);
-		has_serving[i] = serving_cell(e->obs.cells, serving[i]);
+		{
+			JsonbValue	cell;
+
+			has_serving[i] = fix_obs_serving_cell(e->obs.cells, serving[i], &cell);
+		}
 		cell_of[i] = -1;
 	}
 	if (ncand == 0)

@@ -729,3 +729,63 @@ fieldops_fix_point_digest(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(fix_obs_point_digest(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1)));
 }
+
+/*
+ * The serving cell of a fix's reported cells: the one marked "serving":
+ * true, else the first; false when none.  *cell gets it (a jbvBinary
+ * object), key (when not NULL) its mcc, mnc, lac and cid (ingest has
+ * checked every cell has them).  The one rule the scorer (fix_ingest.c)
+ * and the radio map (serving_cell() in SQL) use.
+ */
+bool
+fix_obs_serving_cell(Jsonb *cells, int64 key[4], JsonbValue *cell)
+{
+	static const char *const ids[] = {"mcc", "mnc", "lac", "cid"};
+	JsonbIterator *it;
+	JsonbValue	x;
+	JsonbIteratorToken tok;
+	bool		found = false;
+
+	if (cells == NULL || !JB_ROOT_IS_ARRAY(cells) || JB_ROOT_IS_SCALAR(cells))
+		return false;
+	it = JsonbIteratorInit(&cells->root);
+	while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
+	{
+		JsonbValue *s;
+
+		if (tok != WJB_ELEM || x.type != jbvBinary || !JsonContainerIsObject(x.val.binary.data))
+			continue;
+		if (!found)
+			*cell = x;
+		found = true;
+		s = fix_obs_key(x.val.binary.data, "serving");
+		if (s != NULL && s->type == jbvBool && s->val.boolean)
+		{
+			*cell = x;
+			break;
+		}
+	}
+	if (!found || key == NULL)
+		return found;
+	for (int i = 0; i < 4; i++)
+	{
+		JsonbValue *v = fix_obs_key(cell->val.binary.data, ids[i]);
+
+		if (v == NULL || !fix_obs_num_ok(v, 0, PG_INT64_MAX, true))
+			return false;
+		key[i] = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
+	}
+	return true;
+}
+
+/* fieldops.serving_cell(p_cells jsonb) -> jsonb: the serving cell, NULL when none */
+PG_FUNCTION_INFO_V1(fieldops_serving_cell);
+Datum
+fieldops_serving_cell(PG_FUNCTION_ARGS)
+{
+	JsonbValue	cell;
+
+	if (!fix_obs_serving_cell(PG_GETARG_JSONB_P(0), NULL, &cell))
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(&cell));
+}

@@ -54,6 +54,7 @@ extern JsonbValue *fix_obs_key(JsonbContainer *jc, const char *key);
 extern bool fix_obs_num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral);
 extern double fix_obs_num_double(JsonbValue *v);
 extern bytea *fix_obs_scan_digest(Jsonb *wifi);
+extern bool fix_obs_serving_cell(Jsonb *cells, int64 key[4], JsonbValue *cell);
 extern bytea *fix_obs_point_digest(double lat, double lon);
 
 #endif							/* FIX_OBS_H */

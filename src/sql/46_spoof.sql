@@ -295,17 +295,11 @@ COMMENT ON FUNCTION fieldops.radio_rms_m(float8, float8, float8, float8, float8)
 'Internal: the weighted RMS distance (m) of a radio map entry''s observations from their centroid, from its offset sums.';
 
 -- the cell a fix was served by: the one marked serving, else the first
--- reported (ingest has checked that every cell has mcc, mnc, lac and cid)
+-- reported (C, src/fix_obs.c: the rule ingest scores with)
 CREATE FUNCTION fieldops.serving_cell(p_cells jsonb)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT x.v
-      FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(p_cells) OPERATOR(pg_catalog.=) 'array'
-                                                THEN p_cells ELSE '[]' END) WITH ORDINALITY AS x(v, n)
-     ORDER BY COALESCE((x.v -> 'serving') OPERATOR(pg_catalog.=) 'true', false) DESC, x.n
-     LIMIT 1
-$$;
+AS 'MODULE_PATHNAME', 'fieldops_serving_cell'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.serving_cell(jsonb) IS
 'Internal: the serving cell of a fix''s reported cells (the one with "serving": true, else the first), NULL when none; what the radio map learns and the scorer checks.';
 
