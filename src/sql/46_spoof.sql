@@ -241,7 +241,7 @@ CREATE TABLE fieldops.fix_fingerprint (
 -- time order, so a BRIN index finds the old ones at almost no insert cost)
 CREATE INDEX fix_fingerprint_recorded_brin ON fieldops.fix_fingerprint USING brin (recorded_at);
 COMMENT ON TABLE fieldops.fix_fingerprint IS
-'The exact Wi-Fi scan (s: sorted BSSID/RSSI pairs) and exact GNSS position (p: lat/lon in 1e-7 degrees) of each fix, as MD5 digests: a fix with the scan of another (on another device, or 10 minutes apart) or the position of one of an earlier local day is a replay. Purged with the fixes.';
+'The exact Wi-Fi scan (s: sorted BSSID/RSSI pairs) and exact position (p: lat/lon in 1e-7 degrees; GNSS fixes and fixes with a scan of 3+ access points) of each fix, as MD5 digests: a fix with the scan of another (on another device, or 10 minutes apart) or the position of one of an earlier local day is a replay. Purged with the fixes.';
 
 -- the digests of one fix (C, src/fix_obs.c): its scan and its GNSS position
 CREATE FUNCTION fieldops.fix_scan_digest(p_wifi jsonb)
@@ -492,7 +492,13 @@ BEGIN
                public.ST_SetSRID(public.ST_MakePoint(u.lon, u.lat), 4326) AS pt,
                (pg_catalog.date_trunc('day', u.at AT TIME ZONE v_tz) AT TIME ZONE v_tz) AS day_start,
                fieldops.fix_scan_digest(u.wifi) AS sdig,
-               CASE WHEN u.prov OPERATOR(pg_catalog.=) 'gps' THEN fieldops.fix_point_digest(u.lat, u.lon) END AS pdig,
+               -- the position digest of fresh solutions: GNSS fixes, and fixes
+               -- with a scan of 3+ access points (an RSSI-weighted estimate;
+               -- a cell-only lookup returns the same stored point every day)
+               CASE WHEN u.prov OPERATOR(pg_catalog.=) 'gps'
+                      OR (pg_catalog.jsonb_typeof(u.wifi) OPERATOR(pg_catalog.=) 'array'
+                          AND pg_catalog.jsonb_array_length(u.wifi) OPERATOR(pg_catalog.>=) 3)
+                    THEN fieldops.fix_point_digest(u.lat, u.lon) END AS pdig,
                -- a later fix of the same device in this upload: an offline queue
                u.at OPERATOR(pg_catalog.<) pg_catalog.max(u.at) OVER (PARTITION BY u.dev) AS queued
           -- (zipped with ROWS FROM, which also spreads the composite
