@@ -53,6 +53,53 @@ COMMENT ON TABLE fieldops.spoof_model IS
 INSERT INTO fieldops.spoof_model (version, model, note, created_at, created_by)
 SELECT m ->> 'version', m, 'built-in defaults of this release', '2026-11-27 00:00:00+00', 'fieldops'
   FROM fieldops.spoof_model_defaults() AS m;
+-- The calibrated model in force: the built-in defaults with the points,
+-- prior and thresholds fitted by test/calib/fit.py on the training seeds
+-- 101 and 102 (test/calib/fitted-model-2026-11-27.json; the held-out and
+-- shifted-world figures are in test/calib/RESULTS.md).  The prior is
+-- calibrated to a 2 % base rate, so a score is a probability in percent:
+-- red from 3 % (the lowest score whose false-positive rate is <= 0.1 % in
+-- sample and out of fold), which no single signal seen on an honest
+-- training check-in reaches alone.  Added one second after the built-in row
+-- (the latest version is the one in force), by 'fieldops' with a fixed time
+-- like it, so it is the same in every database and not dumped as user data.
+INSERT INTO fieldops.spoof_model (version, model, note, created_at, created_by)
+SELECT 'calib-2026-11-27', m, 'calibrated: test/calib seeds 101 102 (fit.py), see test/calib/RESULTS.md',
+       '2026-11-27 00:00:01+00', 'fieldops'
+  FROM (SELECT fieldops.spoof_model_defaults() OPERATOR(pg_catalog.||) $model${
+    "prior_log_odds": -6.192242, "amber_score": 2, "red_score": 3,
+    "impossible_extra_points": 30.0, "hard": ["wifi_scan_replay"],
+    "weights": {
+        "cell_far": 29.85,
+        "cell_foreign_mcc": 7.82,
+        "clock_future": 15.0,
+        "clock_skew_jump": 10.0,
+        "constant_accuracy": 13.51,
+        "constant_bearing_while_moving": 15.0,
+        "fresh_rebind": 95.64,
+        "frozen_position": 88.73,
+        "implausible_accuracy": 4.97,
+        "implausible_speed": 31.99,
+        "integrity_failed": 19.48,
+        "no_satellites": 0.64,
+        "os_mock": 100.46,
+        "pin_drop": 65.95,
+        "same_coords_earlier_day": 78.97,
+        "shared_device": 9.74,
+        "speed_mismatch": 0.0,
+        "stale_fix": 10.0,
+        "teleport_round_trip": 45.0,
+        "uniform_cn0": 13.78,
+        "wifi_far": 19.52,
+        "wifi_no_site_overlap": 55.89,
+        "wifi_scan_replay": 95.75,
+        "zero_altitude": 22.46,
+        "zero_speed_while_moving": 20.0
+    }
+}$model$::jsonb
+               OPERATOR(pg_catalog.||) '{"version": "calib-2026-11-27"}'::jsonb AS m) x
+ -- (scoring a fix with it checks every key and the thresholds, 22023 otherwise)
+ WHERE (fieldops.spoof_score('{"lat": 0, "lon": 0, "t_ms": 0}', NULL, NULL, NULL, x.m)).score IS NOT NULL;
 -- models added by administrators are user data for pg_dump
 SELECT pg_catalog.pg_extension_config_dump('fieldops.spoof_model', 'WHERE created_by <> ''fieldops''');
 REVOKE ALL ON fieldops.spoof_model FROM PUBLIC;

@@ -54,6 +54,7 @@ WORK=$(make_work_dir calib)
 say "work directory $WORK"
 T0=$(date +%s)
 LANES=()
+STAGE=train
 
 # A private server for one lane, under libfaketime: the clock offset is the
 # content of $dir/clock (re-read on every call; load.sql writes it).
@@ -88,7 +89,13 @@ lane_stop() {
     local name
     for name in "${LANES[@]}"; do
         as_test_user pg_ctl -D "$WORK/$name/data" -m fast -w stop >/dev/null 2>&1 || true
-        [ -n "${CALIB_KEEP:-}" ] || rm -rf "$WORK/$name/data"
+        # (kept data directories move aside: the next stage starts its
+        # servers in the same lanes)
+        if [ -n "${CALIB_KEEP:-}" ]; then
+            mv "$WORK/$name/data" "$WORK/$name/data.$STAGE"
+        else
+            rm -rf "$WORK/$name/data"
+        fi
     done
     LANES=()
 }
@@ -184,6 +191,7 @@ VERSION="calib-$(echo "$TRAIN_SEEDS" | tr ' ' '-')-$(date +%Y%m%d%H%M)"
 
 # -- 4. held-out and shifted, scored with the fitted model ----------------------------
 say "4. loading the held-out seed and the shifted world with model $VERSION"
+STAGE=eval
 lane_start laneA
 lane_start laneB
 load_world laneA heldout "$WORK/heldout" "$WORK/model.json" "$VERSION" & p1=$!
