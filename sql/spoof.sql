@@ -71,12 +71,43 @@ SELECT (SELECT s FROM fieldops.spoof_score(c.fix, c.prev) s)
        = (SELECT s FROM fieldops.spoof_score(c.fix, spoof_test.walk(40, :t)) s) AS latest_16
   FROM spoof_test.cases c WHERE c.n = 5;
 
+-- a fixed point is frozen whatever its label, as long as each fix is a
+-- fresh solution (GNSS-grade accuracy, or a changed accuracy); a cached
+-- network answer repeats whole and is not; nor does an RTK receiver count
+SELECT x.label, (SELECT string_agg(r ->> 'code', ',') FROM jsonb_array_elements(s.reasons) r) AS reasons
+  FROM (VALUES
+    ('iPhone mock: fused, same point, accuracy 10.2 then 4.5', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 4.5, "provider": "fused"}'::jsonb,
+     '[{"t_ms": 1794189300000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 10.2, "provider": "fused"}]'::jsonb),
+    ('fused at 5 m, the same point twice', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 5, "provider": "fused"}',
+     '[{"t_ms": 1794189300000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 5, "provider": "fused"}]'),
+    ('cached network answer, repeated whole', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 27.4, "provider": "network"}',
+     '[{"t_ms": 1794189540000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 27.4, "provider": "network"}]'),
+    ('RTK receiver, centimetre-precise', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 0.014, "provider": "gps", "external_receiver": true}',
+     '[{"t_ms": 1794189540000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 0.014, "provider": "gps"}]')
+  ) AS x(label, fix, prev), fieldops.spoof_score(x.fix, x.prev) s;
+-- an earlier day's exact coordinates: a GNSS fix or a network fix computed
+-- from 3+ access points counts; a lookup without a scan does not; the site
+-- overlap needs that no heard access point is known near the fix
+SELECT x.label, (SELECT string_agg(r ->> 'code', ',') FROM jsonb_array_elements(s.reasons) r) AS reasons
+  FROM (VALUES
+    ('network fix from 3 APs, seen on an earlier day', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 47.8, "provider": "network"}'::jsonb,
+     '{"aps": [{"known": false}, {"known": false}, {"known": false}]}'::jsonb, '{"same_coords_earlier_day": true}'::jsonb),
+    ('network fix without a scan, seen on an earlier day', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 47.8, "provider": "network"}',
+     NULL, '{"same_coords_earlier_day": true}'),
+    ('none of the site''s APs, none known near', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 9, "provider": "gps"}',
+     '{"aps": [{"known": false}, {"known": false}], "site_overlap": 0, "site_stable_count": 4}', NULL),
+    ('none of the site''s APs, one known 40 m away', '{"t_ms": 1794189600000, "lat": 31.2304, "lon": 121.4737, "accuracy_m": 9, "provider": "gps"}',
+     '{"aps": [{"known": false}, {"known": true, "distance_m": 40, "spread_m": 12}], "site_overlap": 0, "site_stable_count": 4}', NULL)
+  ) AS x(label, fix, radio, hist), fieldops.spoof_score(x.fix, NULL, x.radio, x.hist) s;
+
 --
 -- 2. The model: built-in defaults, versions that are only ever added
 --
 SELECT version, created_by, model = fieldops.spoof_model_defaults() AS is_builtin,
        model ->> 'amber_score' AS amber, model ->> 'red_score' AS red
   FROM fieldops.spoof_model ORDER BY created_at, version;
+-- the model in force (the latest added): the calibrated one this release ships
+SELECT version FROM fieldops.spoof_model ORDER BY created_at DESC, version DESC LIMIT 1;
 SELECT jsonb_object_keys(fieldops.spoof_model_defaults() -> 'weights') AS signal ORDER BY 1;
 SELECT fieldops.add_spoof_model('city-2027-01', '{"weights": {"os_mock": 25}, "red_score": 85}', 'calibrated on the city generator');
 SELECT version, model -> 'weights' ->> 'os_mock' AS os_mock, model ->> 'red_score' AS red, note FROM fieldops.spoof_model

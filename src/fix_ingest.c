@@ -1694,8 +1694,8 @@ stored_values(Elem *e, uint64 r, int c)
  * Score the fixes to store that are not stored yet, each against its
  * device's fixes before it in fix time (stored or in the batch, so a late,
  * out-of-order upload is scored as if it had come in order), the radio map,
- * the replay fingerprints and the device's history: the context
- * score_batch() gathers in SQL, filled into the core's structs.
+ * the replay fingerprints and the device's history, filled into the core's
+ * structs.
  */
 static void
 score_new(Ingest *g)
@@ -1813,7 +1813,13 @@ score_new(Ingest *g)
 					column_add(&c1, PointerGetDatum(cstring_to_text_with_len(b->val.string.val, b->val.string.len)), false);
 			}
 		}
-		if (e->prov == SPROV_GPS)
+		/*
+		 * the position digest of fresh solutions: GNSS fixes, and fixes
+		 * with a scan of 3+ access points (an RSSI-weighted estimate; a
+		 * cell-only lookup returns the same stored point every day)
+		 */
+		if (e->prov == SPROV_GPS || (e->obs.wifi != NULL && JB_ROOT_IS_ARRAY(e->obs.wifi) &&
+									 JB_ROOT_COUNT(e->obs.wifi) >= 3))
 			e->pdig = fix_obs_point_digest(e->lat, e->lon);
 		{
 			JsonbValue	cell;

@@ -102,6 +102,7 @@ static const Field model_fields[] = {
 	F(SpoofModel, speed_mismatch_factor, FK_NUM), F(SpoofModel, speed_mismatch_slack_mps, FK_NUM),
 	F(SpoofModel, teleport_min_m, FK_NUM), F(SpoofModel, teleport_return_m, FK_NUM),
 	F(SpoofModel, teleport_max_s, FK_NUM), F(SpoofModel, frozen_min_fixes, FK_INT),
+	F(SpoofModel, gnss_grade_accuracy_m, FK_NUM),
 	F(SpoofModel, constant_accuracy_min_fixes, FK_INT), F(SpoofModel, zero_altitude_min_fixes, FK_INT),
 	F(SpoofModel, constant_bearing_min_fixes, FK_INT), F(SpoofModel, min_gnss_accuracy_m, FK_NUM),
 	F(SpoofModel, cn0_sd_min_dbhz, FK_NUM), F(SpoofModel, cn0_min_satellites, FK_INT),
@@ -109,7 +110,8 @@ static const Field model_fields[] = {
 	F(SpoofModel, site_min_stable, FK_INT), F(SpoofModel, cell_radius_k, FK_NUM),
 	F(SpoofModel, cell_slack_m, FK_NUM), F(SpoofModel, clock_future_s, FK_NUM),
 	F(SpoofModel, skew_jump_s, FK_NUM), F(SpoofModel, stale_s, FK_NUM),
-	F(SpoofModel, shared_device_workers, FK_INT), F(SpoofModel, fresh_rebind_s, FK_NUM)
+	F(SpoofModel, shared_device_workers, FK_INT), F(SpoofModel, fresh_rebind_s, FK_NUM),
+	F(SpoofModel, replay_min_aps, FK_INT)
 };
 
 static const char *const provider_names[] = {"gps", "network", "fused", "wifi", "cell", "passive"};

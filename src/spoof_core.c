@@ -160,7 +160,8 @@ spoof_model_default(SpoofModel *m)
 	m->teleport_min_m = 1000.0;
 	m->teleport_return_m = 100.0;
 	m->teleport_max_s = 1800.0;
-	m->frozen_min_fixes = 3;
+	m->frozen_min_fixes = 2;	/* two fresh solutions on the same cm */
+	m->gnss_grade_accuracy_m = 8.0; /* Wi-Fi/cell positioning claims more */
 	m->constant_accuracy_min_fixes = 5;
 	m->zero_altitude_min_fixes = 5;
 	m->constant_bearing_min_fixes = 5;
@@ -177,6 +178,7 @@ spoof_model_default(SpoofModel *m)
 	m->stale_s = 900.0;
 	m->shared_device_workers = 2;
 	m->fresh_rebind_s = 900.0;	/* a hand-over minutes before the fix */
+	m->replay_min_aps = 3;		/* a weighted multi-AP estimate */
 }
 
 /*
@@ -208,7 +210,8 @@ spoof_model_check(const SpoofModel *m)
 		!(m->wifi_far_min_m >= 0) || !(m->wifi_far_spread_k >= 0) ||
 		!(m->cell_radius_k >= 0) || !(m->cell_slack_m >= 0) ||
 		!(m->clock_future_s >= 0) || !(m->skew_jump_s >= 0) ||
-		!(m->stale_s >= 0) || !(m->fresh_rebind_s >= 0))
+		!(m->stale_s >= 0) || !(m->fresh_rebind_s >= 0) ||
+		!(m->gnss_grade_accuracy_m >= 0))
 		return "a distance, speed or time parameter is out of range";
 	if (m->frozen_min_fixes < 2 || m->constant_accuracy_min_fixes < 2 ||
 		m->zero_altitude_min_fixes < 2 || m->constant_bearing_min_fixes < 2 ||
@@ -218,7 +221,7 @@ spoof_model_check(const SpoofModel *m)
 		m->constant_bearing_min_fixes > SPOOF_MAX_PREV + 1)
 		return "run lengths must be between 2 and SPOOF_MAX_PREV + 1";
 	if (m->cn0_min_satellites < 1 || m->site_min_stable < 1 ||
-		m->shared_device_workers < 2)
+		m->shared_device_workers < 2 || m->replay_min_aps < 1)
 		return "a count parameter is out of range";
 	return NULL;
 }
@@ -363,13 +366,33 @@ run_length(const SpoofPrev *all, int n, RunPred pred, const SpoofModel *m)
 	return len;
 }
 
+/* a fix whose claimed radius only a GNSS solution reaches */
+static bool
+gnss_grade(const SpoofPrev *p, const SpoofModel *m)
+{
+	return p->provider == SPROV_GPS ||
+		(isfinite(p->accuracy_m) && p->accuracy_m <= m->gnss_grade_accuracy_m);
+}
+
+/*
+ * The same coordinates, and not the OS handing out the same answer again:
+ * either both fixes are GNSS(-grade) solutions, which jitter by metres
+ * from one epoch to the next, or the two differ in their accuracy, so the
+ * position was estimated afresh -- and a fresh estimate (GNSS, Wi-Fi or
+ * fused) never lands on the same centimetre twice.  A cached network
+ * answer repeats whole (position and accuracy) and does not count.
+ */
 static bool
 pred_frozen(const SpoofPrev *cur, const SpoofPrev *p, const SpoofPrev *next,
 			const SpoofModel *m)
 {
 	(void) next;
-	(void) m;
-	return p->provider == SPROV_GPS && same_coords(cur, p);
+	if (!same_coords(cur, p))
+		return false;
+	if (gnss_grade(cur, m) && gnss_grade(p, m))
+		return true;
+	return isfinite(p->accuracy_m) && isfinite(cur->accuracy_m) &&
+		p->accuracy_m != cur->accuracy_m;
 }
 
 static bool
@@ -425,6 +448,7 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 				dt = NAN;
 	SpoofReason *rs;
 	int			k;
+	bool		too_fast = false;
 
 	/* the newest earlier fix, skipping re-sends and out-of-order rows */
 	for (int i = n - 2; i >= 0; i--)
@@ -453,6 +477,7 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	if (isfinite(v) && v > m->max_speed_mps &&
 		!(gnss && isfinite(fix->speed_mps) && dt > 0 && fix->speed_mps >= 0.5 * d / dt))
 	{
+		too_fast = true;
 		rs = fire(r, m, SPOOF_IMPLAUSIBLE_SPEED,
 				  v > m->impossible_speed_mps ? m->impossible_extra_points : 0.0);
 		num(rs, "speed_mps", v);
@@ -504,13 +529,21 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	}
 
 	/*
-	 * frozen_position: identical GNSS coordinates (to 1e-7 deg, 1 cm) on
-	 * frozen_min_fixes fixes with distinct times; real receivers jitter by
-	 * metres even when still.  False positives: chipsets that repeat the
-	 * last fix when they lose lock, a GNSS provider mislabelling cached
-	 * network fixes.  Network fixes repeat honestly and are not counted.
+	 * frozen_position: identical coordinates (to 1e-7 deg, 1 cm) on
+	 * frozen_min_fixes fixes with distinct times, each a fresh solution
+	 * (pred_frozen): GNSS-labelled or GNSS-grade (accuracy at most
+	 * gnss_grade_accuracy_m) on both sides, or a changed accuracy.  Real
+	 * receivers jitter by metres even when still, and a Wi-Fi or fused
+	 * estimate made afresh moves with every RSSI; a mock app's fixed point
+	 * does not move at all, whatever provider label or accuracy it
+	 * carries (iOS apps, and apps behind a fused API, see no GNSS label
+	 * at all).  Cached network answers repeat whole and are not counted.
+	 * External receivers (RTK, centimetre-precise) may repeat honestly.
+	 * False positives: chipsets that repeat the last fix when they lose
+	 * lock, a fused provider handing out a cached GNSS fix of 8 m or
+	 * better while the phone is still.
 	 */
-	if (gnss && last != NULL &&
+	if (!fix->external_receiver && last != NULL &&
 		(k = run_length(all, n, pred_frozen, m)) >= m->frozen_min_fixes)
 	{
 		rs = fire(r, m, SPOOF_FROZEN_POSITION, 0.0);
@@ -563,9 +596,10 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	 * zero_speed_while_moving: a reported speed of exactly 0 while even the
 	 * accuracy-net displacement says faster than moving_mps.  Mock apps
 	 * often set no speed.  False positives: a multipath jump on a parked
-	 * phone with an understated accuracy; speed 0 meaning "unknown".
+	 * phone with an understated accuracy; speed 0 meaning "unknown".  Not
+	 * when implausible_speed fired: the same chord would be counted twice.
 	 */
-	if (isfinite(v) && dt <= m->kin_max_gap_s && fix->speed_mps == 0.0 &&
+	if (!too_fast && isfinite(v) && dt <= m->kin_max_gap_s && fix->speed_mps == 0.0 &&
 		v > m->moving_mps)
 	{
 		rs = fire(r, m, SPOOF_ZERO_SPEED_WHILE_MOVING, 0.0);
@@ -577,9 +611,12 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	 * times above the most the displacement allows, or that much below the
 	 * least it requires (plus slack); only over gaps up to kin_max_gap_s,
 	 * where the chord reflects the speed.  False positives: tight turns and
-	 * roundabouts within the gap, Doppler spikes of a parked phone.
+	 * roundabouts within the gap, Doppler spikes of a parked phone, and a
+	 * multipath jump of a still phone (its Doppler says still, its chord
+	 * says moving).  Not when implausible_speed fired: one displacement is
+	 * one piece of evidence, not two.
 	 */
-	if (last != NULL && dt > 0 && dt <= m->kin_max_gap_s &&
+	if (!too_fast && last != NULL && dt > 0 && dt <= m->kin_max_gap_s &&
 		isfinite(fix->speed_mps) && fix->speed_mps > 0.0 && isfinite(d))
 	{
 		double		slack = acc_or_default(last->accuracy_m, m) +
@@ -708,6 +745,7 @@ spoof_score(const SpoofFix *fix, const SpoofPrev *prev, int nprev,
 	{
 		int			n_ap = radio->n_ap < 0 ? 0 :
 			(radio->n_ap > SPOOF_MAX_AP ? SPOOF_MAX_AP : radio->n_ap);
+		int			near = 0;	/* known APs within their range of the fix */
 
 		if (n_ap > 0 || radio->scan_replay)
 			r->coverage_mask |= 1u << SPOOF_G_WIFI;
@@ -720,8 +758,7 @@ spoof_score(const SpoofFix *fix, const SpoofPrev *prev, int nprev,
 		 * learned location.
 		 */
 		{
-			int			far = 0,
-						near = 0;
+			int			far = 0;
 			double		max_far = 0;
 
 			for (int i = 0; i < n_ap; i++)
@@ -755,10 +792,16 @@ spoof_score(const SpoofFix *fix, const SpoofPrev *prev, int nprev,
 		/*
 		 * wifi_no_site_overlap: the fix is at a site with a stable set of
 		 * site_min_stable or more BSSIDs, the scan heard access points,
-		 * but none of the site's.  False positives: Android's scan
-		 * throttling returning a scan from elsewhere, replaced routers.
+		 * but none of the site's -- and none of the access points it heard
+		 * is one the map places near the fix.  Hearing a known access point
+		 * within its range of the claimed position is positive evidence of
+		 * being there: the site's own ones are then missing for an honest
+		 * reason (a replaced router, a wall, a stable set that includes a
+		 * neighbour's AP not audible inside).  False positives: Android's
+		 * scan throttling returning a scan from elsewhere, replaced routers
+		 * in a neighbourhood the map does not know.
 		 */
-		if (n_ap > 0 && radio->site_overlap == 0 &&
+		if (n_ap > 0 && near == 0 && radio->site_overlap == 0 &&
 			radio->site_stable_count >= m->site_min_stable)
 		{
 			rs = fire(r, m, SPOOF_WIFI_NO_SITE_OVERLAP, 0.0);
@@ -860,12 +903,19 @@ spoof_score(const SpoofFix *fix, const SpoofPrev *prev, int nprev,
 		r->coverage_mask |= 1u << SPOOF_G_HISTORY;
 
 		/*
-		 * same_coords_earlier_day: a GNSS fix on the exact coordinates of a
-		 * fix from another day -- a saved position replayed.  Only GNSS:
-		 * network lookups honestly return the same point.  False positive:
-		 * a GNSS provider mislabelling cached or network fixes.
+		 * same_coords_earlier_day: a fix on the exact coordinates of a fix
+		 * from another day -- a saved position replayed.  A GNSS fix never
+		 * lands on the same centimetre twice; nor does a network fix
+		 * computed from a scan of replay_min_aps or more access points (an
+		 * RSSI-weighted estimate that moves with every scan).  A cell-only
+		 * or single-AP lookup honestly returns the same stored point every
+		 * day and is not counted (the caller only compares such fixes; see
+		 * score_batch()).  False positives: a GNSS provider mislabelling
+		 * cached fixes, a location service that snaps to a stored point.
 		 */
-		if (hist->same_coords_earlier_day && fix->provider == SPROV_GPS)
+		if (hist->same_coords_earlier_day &&
+			(fix->provider == SPROV_GPS ||
+			 (radio != NULL && radio->n_ap >= m->replay_min_aps)))
 			fire(r, m, SPOOF_SAME_COORDS_EARLIER_DAY, 0.0);
 
 		/*

@@ -187,6 +187,8 @@ typedef struct SpoofModel
 	double		teleport_return_m;	/* ... and comes back within this */
 	double		teleport_max_s; /* ... within this time */
 	int			frozen_min_fixes;
+	double		gnss_grade_accuracy_m;	/* a fix claiming this or better is
+										 * GNSS-derived, whatever its label */
 	int			constant_accuracy_min_fixes;
 	int			zero_altitude_min_fixes;
 	int			constant_bearing_min_fixes;
@@ -203,6 +205,9 @@ typedef struct SpoofModel
 	double		stale_s;
 	int			shared_device_workers;
 	double		fresh_rebind_s; /* a rebind this recent on a shared device */
+	int			replay_min_aps; /* a non-GNSS fix on an earlier day's exact
+								 * coordinates counts when its scan had this
+								 * many access points */
 } SpoofModel;
 
 typedef enum SpoofBand

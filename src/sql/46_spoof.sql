@@ -6,9 +6,9 @@
 -- device's previous fixes, the radio environment, history facts) and the
 -- model, all as jsonb: no clock, no table access, byte-identical results
 -- for the same inputs.  spoof_score_track() is the same core over one
--- device's fixes as arrays, which is how ingest_fixes() scores a batch
--- (score_batch() gathers the context: previous fixes, the radio map learned
--- by refresh_radio_map(), replay fingerprints, device bindings).
+-- device's fixes as arrays.  ingest_fixes() (C, src/fix_ingest.c) calls the
+-- core directly with the context it gathers: previous fixes, the radio map
+-- learned by refresh_radio_map(), replay fingerprints, device bindings.
 --
 -- Part of the install script and of the 0.1.0 -> 0.2.0 upgrade script.
 --
@@ -53,6 +53,53 @@ COMMENT ON TABLE fieldops.spoof_model IS
 INSERT INTO fieldops.spoof_model (version, model, note, created_at, created_by)
 SELECT m ->> 'version', m, 'built-in defaults of this release', '2026-11-27 00:00:00+00', 'fieldops'
   FROM fieldops.spoof_model_defaults() AS m;
+-- The calibrated model in force: the built-in defaults with the points,
+-- prior and thresholds fitted by test/calib/fit.py on the training seeds
+-- 101 and 102 (test/calib/fitted-model-2026-11-27.json; the held-out and
+-- shifted-world figures are in test/calib/RESULTS.md).  The prior is
+-- calibrated to a 2 % base rate, so a score is a probability in percent:
+-- red from 3 % (the lowest score whose false-positive rate is <= 0.1 % in
+-- sample and out of fold), which no single signal seen on an honest
+-- training check-in reaches alone.  Added one second after the built-in row
+-- (the latest version is the one in force), by 'fieldops' with a fixed time
+-- like it, so it is the same in every database and not dumped as user data.
+INSERT INTO fieldops.spoof_model (version, model, note, created_at, created_by)
+SELECT 'calib-2026-11-27', m, 'calibrated: test/calib seeds 101 102 (fit.py), see test/calib/RESULTS.md',
+       '2026-11-27 00:00:01+00', 'fieldops'
+  FROM (SELECT fieldops.spoof_model_defaults() OPERATOR(pg_catalog.||) $model${
+    "prior_log_odds": -6.192242, "amber_score": 2, "red_score": 3,
+    "impossible_extra_points": 30.0, "hard": ["wifi_scan_replay"],
+    "weights": {
+        "cell_far": 29.85,
+        "cell_foreign_mcc": 7.82,
+        "clock_future": 15.0,
+        "clock_skew_jump": 10.0,
+        "constant_accuracy": 13.51,
+        "constant_bearing_while_moving": 15.0,
+        "fresh_rebind": 95.64,
+        "frozen_position": 88.73,
+        "implausible_accuracy": 4.97,
+        "implausible_speed": 31.99,
+        "integrity_failed": 19.48,
+        "no_satellites": 0.64,
+        "os_mock": 100.46,
+        "pin_drop": 65.95,
+        "same_coords_earlier_day": 78.97,
+        "shared_device": 9.74,
+        "speed_mismatch": 0.0,
+        "stale_fix": 10.0,
+        "teleport_round_trip": 45.0,
+        "uniform_cn0": 13.78,
+        "wifi_far": 19.52,
+        "wifi_no_site_overlap": 55.89,
+        "wifi_scan_replay": 95.75,
+        "zero_altitude": 22.46,
+        "zero_speed_while_moving": 20.0
+    }
+}$model$::jsonb
+               OPERATOR(pg_catalog.||) '{"version": "calib-2026-11-27"}'::jsonb AS m) x
+ -- (scoring a fix with it checks every key and the thresholds, 22023 otherwise)
+ WHERE (fieldops.spoof_score('{"lat": 0, "lon": 0, "t_ms": 0}', NULL, NULL, NULL, x.m)).score IS NOT NULL;
 -- models added by administrators are user data for pg_dump
 SELECT pg_catalog.pg_extension_config_dump('fieldops.spoof_model', 'WHERE created_by <> ''fieldops''');
 REVOKE ALL ON fieldops.spoof_model FROM PUBLIC;
@@ -106,24 +153,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'fieldops_spoof_score_track'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.spoof_score_track(bigint[], bigint[], float8[], float8[], real[], real[], real[], real[], text[], boolean[], smallint[], real[], real[], integer[], boolean[], jsonb[], jsonb[], boolean, jsonb) IS
-'Score a device''s fixes in one pass: parallel arrays of one device''s fixes in fix-time order (t_ms ascending); each element with p_score true is scored, as spoof_score() would, against the (up to 16) elements before it, with its own p_radio and p_history; returns ord (1-based element), score, band, reasons, coverage, hard_reject, model_version. Pure, like spoof_score(); ingest_fixes() calls it once per device of a batch.';
-
-CREATE FUNCTION fieldops.integrity_bits(p_integrity jsonb)
-RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT CASE WHEN p_integrity ?| ARRAY['basic', 'device', 'strong'] THEN
-                    (CASE WHEN p_integrity -> 'basic' OPERATOR(pg_catalog.=) 'true' THEN 1 ELSE 0 END)
-                    OPERATOR(pg_catalog.+) (CASE WHEN p_integrity -> 'device' OPERATOR(pg_catalog.=) 'true' THEN 2 ELSE 0 END)
-                    OPERATOR(pg_catalog.+) (CASE WHEN p_integrity -> 'strong' OPERATOR(pg_catalog.=) 'true' THEN 4 ELSE 0 END)
-                WHEN pg_catalog.jsonb_typeof(p_integrity -> 'device_recognition') OPERATOR(pg_catalog.=) 'array' THEN
-                    (CASE WHEN p_integrity -> 'device_recognition' OPERATOR(pg_catalog.@>) '["MEETS_BASIC_INTEGRITY"]' THEN 1 ELSE 0 END)
-                    OPERATOR(pg_catalog.+) (CASE WHEN p_integrity -> 'device_recognition' OPERATOR(pg_catalog.@>) '["MEETS_DEVICE_INTEGRITY"]' THEN 2 ELSE 0 END)
-                    OPERATOR(pg_catalog.+) (CASE WHEN p_integrity -> 'device_recognition' OPERATOR(pg_catalog.@>) '["MEETS_STRONG_INTEGRITY"]' THEN 4 ELSE 0 END)
-           END
-$$;
-COMMENT ON FUNCTION fieldops.integrity_bits(jsonb) IS
-'Internal: an integrity verdict summary as the scorer''s bits (1 basic, 2 device, 4 strong): from the booleans basic, device and strong, or from Play Integrity''s device_recognition labels MEETS_*_INTEGRITY; NULL (unknown) when it has neither.';
+'Score a device''s fixes in one pass: parallel arrays of one device''s fixes in fix-time order (t_ms ascending); each element with p_score true is scored, as spoof_score() would, against the (up to 16) elements before it, with its own p_radio and p_history; returns ord (1-based element), score, band, reasons, coverage, hard_reject, model_version. Pure, like spoof_score(): the way to re-score a stored track in SQL (ingest_fixes() calls the same core directly).';
 
 --
 -- Device facts the scorer needs
@@ -241,7 +271,7 @@ CREATE TABLE fieldops.fix_fingerprint (
 -- time order, so a BRIN index finds the old ones at almost no insert cost)
 CREATE INDEX fix_fingerprint_recorded_brin ON fieldops.fix_fingerprint USING brin (recorded_at);
 COMMENT ON TABLE fieldops.fix_fingerprint IS
-'The exact Wi-Fi scan (s: sorted BSSID/RSSI pairs) and exact GNSS position (p: lat/lon in 1e-7 degrees) of each fix, as MD5 digests: a fix with the scan of another (on another device, or 10 minutes apart) or the position of one of an earlier local day is a replay. Purged with the fixes.';
+'The exact Wi-Fi scan (s: sorted BSSID/RSSI pairs) and exact position (p: lat/lon in 1e-7 degrees; GNSS fixes and fixes with a scan of 3+ access points) of each fix, as MD5 digests: a fix with the scan of another (on another device, or 10 minutes apart) or the position of one of an earlier local day is a replay. Purged with the fixes.';
 
 -- the digests of one fix (C, src/fix_obs.c): its scan and its GNSS position
 CREATE FUNCTION fieldops.fix_scan_digest(p_wifi jsonb)
@@ -462,190 +492,6 @@ COMMENT ON FUNCTION fieldops.job_radio_map(bigint, jsonb) IS
 --
 -- Scoring a batch at ingest
 --
-CREATE FUNCTION fieldops.score_batch(p_tenant_id bigint, p_store boolean[], p_dev bigint[], p_worker bigint[], p_at timestamptz[],
-                                     p_lon float8[], p_lat float8[], p_acc real[], p_alt real[], p_spd real[], p_brg real[],
-                                     p_prov text[], p_mock boolean[], p_obs fieldops.fix_observations[], p_customer bigint[],
-                                     p_skew_ms bigint)
-RETURNS TABLE (ord integer, score integer, band text, reasons jsonb, model_version text, scan_digest bytea, point_digest bytea)
-LANGUAGE plpgsql VOLATILE
-SET jit = off SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-    v_model jsonb;
-    v_tz text := fieldops.tenant_time_zone(p_tenant_id);
-    v_now bigint := pg_catalog.floor(pg_catalog.extract('epoch', pg_catalog.now()) OPERATOR(pg_catalog.*) 1000)::bigint;
-BEGIN
-    -- the model in force: the latest version added
-    SELECT m.model INTO v_model FROM fieldops.spoof_model m ORDER BY m.created_at DESC, m.version DESC LIMIT 1;
-    RETURN QUERY
-    WITH cand AS MATERIALIZED (
-        -- the batch's new fixes (ord: the element; k: the row of the arrays)
-        SELECT u.k::integer AS k, u.dev, u.worker, u.at, u.lon, u.lat, u.acc, u.alt, u.spd, u.brg, u.prov, u.mock, u.cust,
-               u.satellites AS sats, u.cn0_mean_dbhz AS cn0m, u.cn0_sd_dbhz AS cn0sd,
-               u.wifi, u.cells, fieldops.integrity_bits(u.integrity) AS integrity,
-               public.ST_SetSRID(public.ST_MakePoint(u.lon, u.lat), 4326) AS pt,
-               (pg_catalog.date_trunc('day', u.at AT TIME ZONE v_tz) AT TIME ZONE v_tz) AS day_start,
-               fieldops.fix_scan_digest(u.wifi) AS sdig,
-               CASE WHEN u.prov OPERATOR(pg_catalog.=) 'gps' THEN fieldops.fix_point_digest(u.lat, u.lon) END AS pdig,
-               -- a later fix of the same device in this upload: an offline queue
-               u.at OPERATOR(pg_catalog.<) pg_catalog.max(u.at) OVER (PARTITION BY u.dev) AS queued
-          -- (zipped with ROWS FROM, which also spreads the composite
-          -- p_obs over its columns: indexing p_obs[k] would copy the
-          -- whole array for every element)
-          FROM ROWS FROM (pg_catalog.unnest(p_store), pg_catalog.unnest(p_dev), pg_catalog.unnest(p_worker), pg_catalog.unnest(p_at),
-                          pg_catalog.unnest(p_lon), pg_catalog.unnest(p_lat), pg_catalog.unnest(p_acc), pg_catalog.unnest(p_alt),
-                          pg_catalog.unnest(p_spd), pg_catalog.unnest(p_brg), pg_catalog.unnest(p_prov), pg_catalog.unnest(p_mock),
-                          pg_catalog.unnest(p_customer), pg_catalog.unnest(p_obs))
-               WITH ORDINALITY AS u(store, dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, cust,
-                                    problem, satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi, cells, client_ip, integrity, k)
-         -- (a fix stored before is a duplicate: it keeps its score)
-         WHERE u.store AND NOT EXISTS (SELECT 1 FROM fieldops.fix x
-                            WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.device_id OPERATOR(pg_catalog.=) u.dev
-                              AND x.recorded_at OPERATOR(pg_catalog.=) u.at)
-    ), devs AS MATERIALIZED (
-        SELECT c.dev, pg_catalog.min(c.at) AS lo, pg_catalog.max(c.at) AS hi, d.shared_pool, d.external_gnss, d.clock_skew_ms
-          FROM cand c
-          JOIN fieldops.device d ON d.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND d.device_id OPERATOR(pg_catalog.=) c.dev
-         GROUP BY c.dev, d.shared_pool, d.external_gnss, d.clock_skew_ms
-    ), days AS MATERIALIZED (
-        -- workers the device was bound to on each local day concerned
-        SELECT x.dev, x.day_start,
-               (SELECT pg_catalog.count(DISTINCT b.worker_id)::integer FROM fieldops.device_binding b
-                 WHERE b.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND b.device_id OPERATOR(pg_catalog.=) x.dev
-                   AND b.bound_at OPERATOR(pg_catalog.<) (((x.day_start AT TIME ZONE v_tz) OPERATOR(pg_catalog.+) interval '1 day') AT TIME ZONE v_tz)
-                   AND (b.unbound_at IS NULL OR b.unbound_at OPERATOR(pg_catalog.>) x.day_start)) AS workers
-          FROM (SELECT DISTINCT c.dev, c.day_start FROM cand c) x
-    ), radio AS MATERIALIZED (
-        -- what the radio map says about each new fix's Wi-Fi scan and serving cell
-        SELECT c.k,
-               CASE WHEN c.wifi IS NULL AND c.cells IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
-                   'aps', COALESCE((SELECT pg_catalog.jsonb_agg(CASE WHEN a.bssid IS NULL THEN '{"known": false}'::jsonb
-                                                                    ELSE pg_catalog.jsonb_build_object('known', true,
-                                                                        'distance_m', public.ST_DistanceSphere(a.geom, c.pt), 'spread_m', a.spread_m) END)
-                                      FROM pg_catalog.jsonb_array_elements(c.wifi) AS w(ap)
-                                      LEFT JOIN fieldops.radio_ap a
-                                             ON a.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND a.bssid OPERATOR(pg_catalog.=) (w.ap ->> 'bssid')::macaddr
-                                            AND NOT a.mobile AND a.n_obs OPERATOR(pg_catalog.>=) 3), '[]'),
-                   'site_overlap', site.overlap, 'site_stable_count', site.stable,
-                   'scan_replay', c.sdig IS NOT NULL AND EXISTS (
-                       SELECT 1 FROM fieldops.fix_fingerprint g
-                        WHERE g.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND g.digest OPERATOR(pg_catalog.=) c.sdig
-                          AND (g.device_id OPERATOR(pg_catalog.<>) c.dev
-                               OR pg_catalog.abs(pg_catalog.extract('epoch', g.recorded_at OPERATOR(pg_catalog.-) c.at)) OPERATOR(pg_catalog.>) 600)),
-                   'has_cell', cell.e IS NOT NULL,
-                   'cell_known', rc.cid IS NOT NULL,
-                   'cell_distance_m', public.ST_DistanceSphere(rc.geom, c.pt),
-                   'cell_radius_m', rc.radius_m,
-                   'mcc_foreign', COALESCE(mcc.foreign_mcc, false)) END AS radio
-          FROM cand c
-          LEFT JOIN LATERAL (
-                -- the visit's customer: its stable access points (heard on 3+ days, within 80 m)
-                SELECT pg_catalog.count(*)::integer AS stable,
-                       pg_catalog.count(*) FILTER (WHERE c.wifi OPERATOR(pg_catalog.@>) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('bssid', a.bssid::text)))::integer AS overlap
-                  FROM fieldops.customer cu
-                  JOIN fieldops.radio_ap a ON a.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                   AND a.geom OPERATOR(public.&&) public.ST_Expand(cu.geom, 0.0012)
-                   AND public.ST_DistanceSphere(a.geom, cu.geom) OPERATOR(pg_catalog.<=) 80
-                   AND NOT a.mobile AND a.n_days OPERATOR(pg_catalog.>=) 3
-                 WHERE c.cust IS NOT NULL AND c.wifi IS NOT NULL AND cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                   AND cu.customer_id OPERATOR(pg_catalog.=) c.cust AND cu.geom IS NOT NULL
-                HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0) site ON true
-          LEFT JOIN LATERAL (SELECT fieldops.serving_cell(c.cells) AS e) cell ON true
-          LEFT JOIN fieldops.radio_cell rc
-                 ON rc.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND rc.n_obs OPERATOR(pg_catalog.>=) 3
-                AND rc.mcc OPERATOR(pg_catalog.=) (cell.e ->> 'mcc')::integer AND rc.mnc OPERATOR(pg_catalog.=) (cell.e ->> 'mnc')::integer
-                AND rc.lac OPERATOR(pg_catalog.=) (cell.e ->> 'lac')::integer AND rc.cid OPERATOR(pg_catalog.=) (cell.e ->> 'cid')::bigint
-          LEFT JOIN LATERAL (
-                -- an unknown cell of a country the map has never seen around here
-                -- (within about 100 km, where it knows 3 or more cells)
-                SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>=) 3
-                       AND pg_catalog.count(*) FILTER (WHERE n.mcc OPERATOR(pg_catalog.=) (cell.e ->> 'mcc')::integer) OPERATOR(pg_catalog.=) 0 AS foreign_mcc
-                  FROM (SELECT x.mcc FROM fieldops.radio_cell x
-                         WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.geom OPERATOR(public.&&) public.ST_Expand(c.pt, 1.0)
-                         LIMIT 50) n
-                 WHERE rc.cid IS NULL AND cell.e ? 'mcc') mcc ON true
-    ), hist AS MATERIALIZED (
-        SELECT c.k, pg_catalog.jsonb_build_object(
-                   'workers_on_device_today', CASE WHEN dv.shared_pool THEN -1 ELSE dy.workers END,
-                   'same_coords_earlier_day', EXISTS (
-                       SELECT 1 FROM fieldops.fix_fingerprint g
-                        WHERE c.pdig IS NOT NULL AND NOT dv.external_gnss AND g.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                          AND g.digest OPERATOR(pg_catalog.=) c.pdig AND g.recorded_at OPERATOR(pg_catalog.<) c.day_start),
-                   'at_customer_pin', COALESCE(pin.hit, false),
-                   'skew_jump_s', (p_skew_ms OPERATOR(pg_catalog.-) dv.clock_skew_ms) OPERATOR(pg_catalog./) 1000.0,
-                   'queued', c.queued,
-                   'rebound_s', pg_catalog.extract('epoch', c.at OPERATOR(pg_catalog.-) bd.bound_at)) AS hist
-          FROM cand c
-          JOIN devs dv ON dv.dev OPERATOR(pg_catalog.=) c.dev
-          JOIN days dy ON dy.dev OPERATOR(pg_catalog.=) c.dev AND dy.day_start OPERATOR(pg_catalog.=) c.day_start
-          LEFT JOIN LATERAL (
-                -- when the binding the fix belongs to began
-                SELECT b.bound_at FROM fieldops.device_binding b
-                 WHERE b.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND b.device_id OPERATOR(pg_catalog.=) c.dev
-                   AND b.bound_at OPERATOR(pg_catalog.<=) c.at
-                 ORDER BY b.bound_at DESC LIMIT 1) bd ON true
-          LEFT JOIN LATERAL (
-                SELECT pg_catalog.abs(public.ST_X(cu.geom) OPERATOR(pg_catalog.-) c.lon) OPERATOR(pg_catalog.<=) 1e-7
-                       AND pg_catalog.abs(public.ST_Y(cu.geom) OPERATOR(pg_catalog.-) c.lat) OPERATOR(pg_catalog.<=) 1e-7 AS hit
-                  FROM fieldops.customer cu
-                 WHERE c.cust IS NOT NULL AND cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND cu.customer_id OPERATOR(pg_catalog.=) c.cust) pin ON true
-    ), track AS (
-        -- per device: the 16 stored fixes before the batch's first, the
-        -- stored fixes among the batch's, and the new fixes, in fix time
-        SELECT dv.dev, dv.external_gnss, t.*
-          FROM devs dv
-         CROSS JOIN LATERAL (
-               SELECT NULL::integer AS k, p.recorded_at AS at, p.received_at, public.ST_Y(p.geom) AS lat, public.ST_X(p.geom) AS lon,
-                      p.accuracy_m AS acc, p.altitude_m AS alt, p.speed_mps AS spd, p.bearing_deg AS brg, p.provider AS prov,
-                      NULL::boolean AS mock, NULL::smallint AS sats, NULL::real AS cn0m, NULL::real AS cn0sd, NULL::integer AS integrity,
-                      NULL::jsonb AS radio, NULL::jsonb AS hist
-                 FROM (SELECT * FROM fieldops.fix x
-                        WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.device_id OPERATOR(pg_catalog.=) dv.dev
-                          AND x.recorded_at OPERATOR(pg_catalog.<) dv.lo
-                        ORDER BY x.recorded_at DESC LIMIT 16) p
-               UNION ALL
-               SELECT NULL, p.recorded_at, p.received_at, public.ST_Y(p.geom), public.ST_X(p.geom), p.accuracy_m, p.altitude_m,
-                      p.speed_mps, p.bearing_deg, p.provider, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-                 FROM fieldops.fix p
-                WHERE p.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND p.device_id OPERATOR(pg_catalog.=) dv.dev
-                  AND p.recorded_at BETWEEN dv.lo AND dv.hi
-               UNION ALL
-               SELECT c.k, c.at, pg_catalog.now(), c.lat, c.lon, c.acc, c.alt, c.spd, c.brg, c.prov, c.mock, c.sats, c.cn0m, c.cn0sd,
-                      c.integrity, r.radio, h.hist
-                 FROM cand c JOIN radio r ON r.k OPERATOR(pg_catalog.=) c.k JOIN hist h ON h.k OPERATOR(pg_catalog.=) c.k
-                WHERE c.dev OPERATOR(pg_catalog.=) dv.dev) t
-    ), arrs AS MATERIALIZED (
-        SELECT tr.dev, tr.external_gnss,
-               pg_catalog.array_agg(tr.k ORDER BY tr.at) AS ks,
-               pg_catalog.array_agg(pg_catalog.floor(pg_catalog.extract('epoch', tr.at) OPERATOR(pg_catalog.*) 1000)::bigint ORDER BY tr.at) AS t_ms,
-               pg_catalog.array_agg(pg_catalog.floor(pg_catalog.extract('epoch', tr.received_at) OPERATOR(pg_catalog.*) 1000)::bigint ORDER BY tr.at) AS r_ms,
-               pg_catalog.array_agg(tr.lat ORDER BY tr.at) AS lat, pg_catalog.array_agg(tr.lon ORDER BY tr.at) AS lon,
-               pg_catalog.array_agg(tr.acc ORDER BY tr.at) AS acc, pg_catalog.array_agg(tr.alt ORDER BY tr.at) AS alt,
-               pg_catalog.array_agg(tr.spd ORDER BY tr.at) AS spd, pg_catalog.array_agg(tr.brg ORDER BY tr.at) AS brg,
-               pg_catalog.array_agg(tr.prov ORDER BY tr.at) AS prov, pg_catalog.array_agg(tr.mock ORDER BY tr.at) AS mock,
-               pg_catalog.array_agg(tr.sats ORDER BY tr.at) AS sats, pg_catalog.array_agg(tr.cn0m ORDER BY tr.at) AS cn0m,
-               pg_catalog.array_agg(tr.cn0sd ORDER BY tr.at) AS cn0sd, pg_catalog.array_agg(tr.integrity ORDER BY tr.at) AS integrity,
-               pg_catalog.array_agg(tr.k IS NOT NULL ORDER BY tr.at) AS score_it,
-               pg_catalog.array_agg(tr.radio ORDER BY tr.at) AS radio, pg_catalog.array_agg(tr.hist ORDER BY tr.at) AS hist
-          FROM track tr
-         GROUP BY tr.dev, tr.external_gnss
-    ), scored AS MATERIALIZED (
-        -- (materialised: joined to cand directly, the planner may run
-        -- the whole pass once per fix)
-        SELECT a.ks[s.ord] AS k, s.score, s.band, s.reasons, s.model_version
-          FROM arrs a
-         CROSS JOIN LATERAL fieldops.spoof_score_track(a.t_ms, a.r_ms, a.lat, a.lon, a.acc, a.alt, a.spd, a.brg, a.prov, a.mock,
-                                                       a.sats, a.cn0m, a.cn0sd, a.integrity, a.score_it, a.radio, a.hist,
-                                                       a.external_gnss, v_model) s
-    )
-    SELECT c.k, s.score, s.band, s.reasons, s.model_version, c.sdig, c.pdig
-      FROM scored s
-      JOIN cand c ON c.k OPERATOR(pg_catalog.=) s.k;
-END
-$$;
-COMMENT ON FUNCTION fieldops.score_batch(bigint, boolean[], bigint[], bigint[], timestamptz[], float8[], float8[], real[], real[], real[], real[], text[], boolean[], fieldops.fix_observations[], bigint[], bigint) IS
-'Internal (ingest_fixes()): score the batch''s new fixes (p_store, not stored yet) with the latest spoof model, each against its device''s fixes before it in fix time (stored or in the batch), the radio map, the fingerprints and the device''s history; one spoof_score_track() call per device. Returns per element (ord) the score, band, reasons, model version and the fix''s scan and position digests.';
-
 CREATE TABLE fieldops.fix_alert (
     tenant_id    bigint NOT NULL REFERENCES fieldops.tenant (tenant_id),
     alert_id     bigserial NOT NULL,
@@ -765,13 +611,11 @@ GRANT EXECUTE ON FUNCTION
     fieldops.refresh_radio_map(bigint, timestamptz)
 TO fieldops_app;
 GRANT EXECUTE ON FUNCTION
-    fieldops.integrity_bits(jsonb),
     fieldops.fix_scan_digest(jsonb),
     fieldops.fix_point_digest(float8, float8),
     fieldops.radio_offset(float8, float8, float8, float8),
     fieldops.radio_centroid(float8, float8, float8, float8, float8),
     fieldops.serving_cell(jsonb),
     fieldops.radio_rms_m(float8, float8, float8, float8, float8),
-    fieldops.score_batch(bigint, boolean[], bigint[], bigint[], timestamptz[], float8[], float8[], real[], real[], real[], real[], text[], boolean[], fieldops.fix_observations[], bigint[], bigint),
     fieldops.raise_fix_alerts(bigint, bigint[], timestamptz[])
 TO fieldops_api;

@@ -1461,6 +1461,11 @@ class Gen:
         const_alt = round(rng.uniform(5, 40), 1)
         provider = "gps" if rng.random() < 0.8 else "fused"
         ios = rep["platform"] == "ios"
+        if ios:
+            # the provider is the app's label, not the mock app's: an iOS app
+            # (Core Location) sees no provider and says "fused" for every fix
+            # (the draw above stays, so the random stream is unchanged)
+            provider = "fused"
         out = []
 
         def real_radio(el, t, checkin):

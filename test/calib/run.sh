@@ -24,6 +24,9 @@
 # CALIB_TEST_ATTACK_RATE (0.04), CALIB_BOOT (1000 bootstrap replicates),
 # CALIB_END_DATE (the day after the last generated day, default today in
 # Asia/Shanghai), CALIB_KEEP=1 keeps the servers' data directories.
+# CALIB_SHIPPED=1 skips the training seeds and the fit: the held-out seed
+# and the shifted world are scored with the model in force of the installed
+# build (the shipped one) and reported against it.
 #
 # As root it runs the servers as user postgres (test/lib.sh), and needs
 # the Debian package libfaketime (installed if missing).
@@ -54,6 +57,7 @@ WORK=$(make_work_dir calib)
 say "work directory $WORK"
 T0=$(date +%s)
 LANES=()
+STAGE=train
 
 # A private server for one lane, under libfaketime: the clock offset is the
 # content of $dir/clock (re-read on every call; load.sql writes it).
@@ -88,7 +92,13 @@ lane_stop() {
     local name
     for name in "${LANES[@]}"; do
         as_test_user pg_ctl -D "$WORK/$name/data" -m fast -w stop >/dev/null 2>&1 || true
-        [ -n "${CALIB_KEEP:-}" ] || rm -rf "$WORK/$name/data"
+        # (kept data directories move aside: the next stage starts its
+        # servers in the same lanes)
+        if [ -n "${CALIB_KEEP:-}" ]; then
+            mv "$WORK/$name/data" "$WORK/$name/data.$STAGE"
+        else
+            rm -rf "$WORK/$name/data"
+        fi
     done
     LANES=()
 }
@@ -135,6 +145,7 @@ load_world() {  # lane db dir [model.json version]
 }
 
 # -- 1. the worlds --------------------------------------------------------------
+[ -n "${CALIB_SHIPPED:-}" ] && TRAIN_SEEDS=""
 say "1. generating: training seeds $TRAIN_SEEDS, held-out seed $TEST_SEED, shifted world seed $SHIFT_SEED (days up to $END_DATE)"
 TRAIN_DIRS=()
 pids=()
@@ -153,6 +164,17 @@ done
 chmod -R a+rX "$WORK"
 
 # -- 2. training seeds, scored with the model in force ---------------------------
+if [ -n "${CALIB_SHIPPED:-}" ]; then
+    say "2./3. (CALIB_SHIPPED: no training seeds, no fit: the installed model in force is evaluated)"
+    lane_start laneA
+    make_db laneA defaults_probe >/dev/null 2>&1 || true
+    lpsql laneA defaults_probe -At -c "SELECT fieldops.spoof_model_defaults()" >"$WORK/defaults.json" || die "spoof_model_defaults() failed"
+    lpsql laneA defaults_probe -At -c "SELECT model FROM fieldops.spoof_model ORDER BY created_at DESC, version DESC LIMIT 1" \
+        >"$WORK/model.json" || die "no model in force"
+    VERSION=$(lpsql laneA defaults_probe -At -c "SELECT version FROM fieldops.spoof_model ORDER BY created_at DESC, version DESC LIMIT 1")
+    EXT_VERSION=$(lpsql laneA defaults_probe -At -c "SELECT extversion FROM pg_extension WHERE extname = 'fieldops'")
+    lane_stop
+else
 say "2. loading the training seeds (model in force: the installed default)"
 lane_start laneA
 lane_start laneB
@@ -181,13 +203,20 @@ python3 test/calib/fit.py "${TRAIN_DIRS[@]/%/.scored.csv}" --defaults "$WORK/def
     --out "$WORK/model.json" --report "$WORK/fit.md" >/dev/null || die "fit.py failed"
 chmod a+r "$WORK/model.json"
 VERSION="calib-$(echo "$TRAIN_SEEDS" | tr ' ' '-')-$(date +%Y%m%d%H%M)"
+fi
 
 # -- 4. held-out and shifted, scored with the fitted model ----------------------------
 say "4. loading the held-out seed and the shifted world with model $VERSION"
+STAGE=eval
 lane_start laneA
 lane_start laneB
-load_world laneA heldout "$WORK/heldout" "$WORK/model.json" "$VERSION" & p1=$!
-load_world laneB shifted "$WORK/shifted" "$WORK/model.json" "$VERSION" & p2=$!
+if [ -n "${CALIB_SHIPPED:-}" ]; then
+    load_world laneA heldout "$WORK/heldout" & p1=$!
+    load_world laneB shifted "$WORK/shifted" & p2=$!
+else
+    load_world laneA heldout "$WORK/heldout" "$WORK/model.json" "$VERSION" & p1=$!
+    load_world laneB shifted "$WORK/shifted" "$WORK/model.json" "$VERSION" & p2=$!
+fi
 wait $p1 $p2
 for d in "$WORK/heldout" "$WORK/shifted"; do
     [ -e "$d.fail" ] && die "$(cat "$d.fail")"
@@ -197,14 +226,14 @@ lane_stop
 
 # -- 5. report ---------------------------------------------------------------------------
 say "5. report"
-INFO=(--info "fieldops $EXT_VERSION (installed build), fitted model $VERSION ($WORK/model.json)"
+INFO=(--info "fieldops $EXT_VERSION (installed build), $([ -n "${CALIB_SHIPPED:-}" ] && echo "shipped model in force" || echo "fitted model") $VERSION ($WORK/model.json)"
       --info "seeds: training $TRAIN_SEEDS ($TRAIN_WORKERS workers, $WARMUP + $TRAIN_DAYS days, attack rate $TRAIN_RATE), held-out $TEST_SEED ($TEST_WORKERS workers, $WARMUP + $TEST_DAYS days, attack rate $TEST_RATE), shifted world $SHIFT_SEED ($SHIFT_WORKERS workers); days before $END_DATE"
       --info "held-out load: $(tr '\n' ';' < "$WORK/heldout.info" | sed 's/;$//; s/;/; /g')"
       --info "run time $(( $(date +%s) - T0 )) s")
 CHECK=--check
 [ -n "${CALIB_NO_CHECK:-}" ] && CHECK=
 python3 test/calib/metrics.py --heldout "$WORK/heldout.scored.csv" --shifted "$WORK/shifted.scored.csv" \
-    --model "$WORK/model.json" --defaults "$WORK/defaults.json" --fit-report "$WORK/fit.md" \
+    --model "$WORK/model.json" --defaults "$WORK/defaults.json" $([ -e "$WORK/fit.md" ] && echo --fit-report "$WORK/fit.md") \
     --reps "$BOOT" --out "$WORK/report.md" "${INFO[@]}" $CHECK
 rc=$?
 [ -n "${CALIB_REPORT:-}" ] && cp "$WORK/report.md" "$CALIB_REPORT"

@@ -245,14 +245,25 @@ test_runs(void)
 	p[4].lon = p[5].lon = f.lon;
 	f.speed_mps = p[4].speed_mps = p[5].speed_mps = 0.0;
 	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 3 identical GNSS fixes fire");
-	p[4].lat += 2e-7;
+	p[5].lat += 2e-7;
 	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 2 cm of jitter does not fire");
-	p[4].lat = f.lat;
-	p[4].t_ms = p[5].t_ms;		/* a re-sent fix is not a third one */
+	p[5].lat = f.lat;
+	p[4].lat += 2e-7;
+	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 2 identical GNSS fixes fire");
+	p[5].t_ms = f.t_ms;			/* a re-sent fix is not a second one */
 	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: re-sent fixes do not count");
-	p[4].t_ms = p[5].t_ms - 5000;
-	p[4].provider = p[5].provider = f.provider = SPROV_NETWORK;
-	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: network fixes repeat honestly");
+	p[5].t_ms = f.t_ms - 5000;
+	/* a cached network answer repeats whole: position and accuracy */
+	p[5].provider = f.provider = SPROV_NETWORK;
+	p[5].accuracy_m = f.accuracy_m = 27.4;
+	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: cached network answers repeat honestly");
+	p[5].accuracy_m = 31.0;		/* a fresh estimate on the same centimetre */
+	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: same point, new accuracy fires (any provider)");
+	p[5].provider = f.provider = SPROV_FUSED;
+	p[5].accuracy_m = f.accuracy_m = 5.0;	/* only GNSS claims 5 m */
+	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: GNSS-grade fused fixes fire");
+	f.external_receiver = true;	/* RTK is centimetre-precise */
+	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: not for an external receiver");
 
 	/* constant accuracy */
 	honest(p, 6, &f);
@@ -373,6 +384,10 @@ test_radio(void)
 
 	honest_radio(&r);
 	r.site_overlap = 0;
+	OK(!fires(&f, p, 1, &r, NULL, SPOOF_WIFI_NO_SITE_OVERLAP),
+	   "wifi_no_site_overlap: not while known APs near the fix are heard");
+	for (int i = 0; i < 3; i++)
+		r.ap[i].known = false;
 	OK(fires(&f, p, 1, &r, NULL, SPOOF_WIFI_NO_SITE_OVERLAP), "wifi_no_site_overlap: none of 4 stable APs fires");
 	r.site_overlap = 1;
 	OK(!fires(&f, p, 1, &r, NULL, SPOOF_WIFI_NO_SITE_OVERLAP), "wifi_no_site_overlap: one seen does not");
@@ -442,7 +457,15 @@ test_clock_history(void)
 	h.same_coords_earlier_day = true;
 	OK(fires(&f, p, 1, NULL, &h, SPOOF_SAME_COORDS_EARLIER_DAY), "same_coords_earlier_day: GNSS fires");
 	f.provider = SPROV_WIFI;
-	OK(!fires(&f, p, 1, NULL, &h, SPOOF_SAME_COORDS_EARLIER_DAY), "same_coords_earlier_day: not a Wi-Fi lookup");
+	OK(!fires(&f, p, 1, NULL, &h, SPOOF_SAME_COORDS_EARLIER_DAY), "same_coords_earlier_day: not a lookup without a scan");
+	{
+		SpoofRadio	r;
+
+		honest_radio(&r);		/* 3 access points: an RSSI-weighted estimate */
+		OK(fires(&f, p, 1, &r, &h, SPOOF_SAME_COORDS_EARLIER_DAY), "same_coords_earlier_day: a multi-AP network fix fires");
+		r.n_ap = 1;
+		OK(!fires(&f, p, 1, &r, &h, SPOOF_SAME_COORDS_EARLIER_DAY), "same_coords_earlier_day: not a single-AP lookup");
+	}
 	f.provider = SPROV_GPS;
 
 	honest_hist(&h);
@@ -656,8 +679,7 @@ test_golden(void)
 	spoof_score(&f, p, 8, NULL, NULL, &model, &r);
 	spoof_reasons_json(&r, buf, sizeof(buf));
 	EQ_STR(buf, "[{\"code\":\"implausible_speed\",\"points\":60.0,\"speed_mps\":4070.251,\"distance_m\":20362.407,\"dt_s\":5.000},"
-		   "{\"code\":\"teleport_round_trip\",\"points\":45.0,\"distance_m\":20362.521,\"away_s\":10.000,\"return_m\":29.988},"
-		   "{\"code\":\"speed_mismatch\",\"points\":10.0,\"reported_mps\":10.880,\"displacement_mps\":4072.481}]",
+		   "{\"code\":\"teleport_round_trip\",\"points\":45.0,\"distance_m\":20362.521,\"away_s\":10.000,\"return_m\":29.988}]",
 		    "golden 2: teleport round trip");
 
 	/* 3: a naive mock: frozen, whole-metre accuracy, no altitude, no speed */
