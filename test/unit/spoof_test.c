@@ -247,6 +247,12 @@ test_runs(void)
 	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 3 identical GNSS fixes fire");
 	p[5].lat += 2e-7;
 	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 2 cm of jitter does not fire");
+	p[5].lat = f.lat + 1e-7;	/* the neighbouring 1e-7 value: not the same */
+	p[5].lon = f.lon - 1e-7;
+	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 1 cm (one unit of 1e-7 degree) does not fire");
+	p[5].lat = f.lat + 2e-8;	/* float noise below the reported resolution */
+	p[5].lon = f.lon;
+	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: float noise below 1e-7 degree still counts as identical");
 	p[5].lat = f.lat;
 	p[4].lat += 2e-7;
 	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: 2 identical GNSS fixes fire");
