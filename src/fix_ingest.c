@@ -61,6 +61,8 @@ extern Datum fieldops_require_tenant(PG_FUNCTION_ARGS);
 
 #define MAX_ELEMENTS 10000
 #define TRACK_PREV	 SPOOF_MAX_PREV
+/* how far back before a batch the previous fixes are looked for */
+#define TRACK_LOOKBACK_DAYS 2
 
 /* the keys an element may have, in the order the messages list them */
 static const char *const elem_keys[] = {
@@ -321,9 +323,13 @@ static Stmt q_site_aps = {
 };
 
 /*
- * Per device: the 16 stored fixes before its first fix to store, and the
- * stored fixes among its fixes to store (the duplicates, with what they
- * were scored).
+ * Per device: the 16 stored fixes before its first fix to store (within
+ * TRACK_LOOKBACK of it), and the stored fixes among its fixes to store (the
+ * duplicates, with what they were scored).  $5 and $6 bound the whole
+ * batch's range as plain parameters: the generic plan then prunes the daily
+ * partitions outside it when it starts, instead of starting an index scan
+ * on every partition (a tenant keeps 90 to 400 days: 121 partitions made a
+ * batch take twice as long).
  */
 static Stmt q_track = {
 	"SELECT u.dev, t.recorded_at, t.received_at, t.lat, t.lon, t.accuracy_m, t.altitude_m, t.speed_mps,"
@@ -336,7 +342,8 @@ static Stmt q_track = {
 	"               NULL::text AS model_version"
 	"          FROM fieldops.fix x"
 	"         WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.device_id OPERATOR(pg_catalog.=) u.dev"
-	"           AND x.recorded_at OPERATOR(pg_catalog.<) u.lo"
+	"           AND x.recorded_at OPERATOR(pg_catalog.<) u.lo AND x.recorded_at OPERATOR(pg_catalog.>=) $5"
+	"           AND x.recorded_at OPERATOR(pg_catalog.>=) (u.lo OPERATOR(pg_catalog.-) $7::interval)"
 	"         ORDER BY x.recorded_at DESC LIMIT 16)"
 	"       UNION ALL"
 	"       SELECT x.recorded_at, x.received_at, public.ST_Y(x.geom), public.ST_X(x.geom),"
@@ -344,8 +351,9 @@ static Stmt q_track = {
 	"              x.fix_id, x.score, x.band, x.reasons, x.model_version"
 	"         FROM fieldops.fix x"
 	"        WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.device_id OPERATOR(pg_catalog.=) u.dev"
-	"          AND x.recorded_at BETWEEN u.lo AND u.hi) t",
-	4, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID}, NULL
+	"          AND x.recorded_at BETWEEN u.lo AND u.hi"
+	"          AND x.recorded_at OPERATOR(pg_catalog.>=) $5 AND x.recorded_at OPERATOR(pg_catalog.<=) $6) t",
+	7, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID}, NULL
 };
 
 static Stmt q_aps = {
@@ -1754,6 +1762,22 @@ score_new(Ingest *g)
 	args[1] = column_array(&c1, INT8OID);
 	args[2] = column_array(&c2, TIMESTAMPTZOID);
 	args[3] = column_array(&c3, TIMESTAMPTZOID);
+	{
+		TimestampTz lo = DT_NOEND,
+					hi = DT_NOBEGIN;
+		Interval   *back = palloc0(sizeof(Interval));
+
+		for (int k = 0; k < g->ndev; k++)
+			if (g->devs[k].has_new)
+			{
+				lo = Min(lo, g->devs[k].lo);
+				hi = Max(hi, g->devs[k].hi);
+			}
+		back->time = TRACK_LOOKBACK_DAYS * USECS_PER_DAY;
+		args[4] = TimestampTzGetDatum(lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
+		args[5] = TimestampTzGetDatum(hi);
+		args[6] = IntervalPGetDatum(back);
+	}
 	rows = run(&q_track, args, NULL, false, SPI_OK_SELECT);
 	for (int k = 0; k < g->ndev; k++)
 		tracks[k] = palloc(sizeof(TrackFix) * (rows + g->n + 1));

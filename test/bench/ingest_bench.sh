@@ -21,7 +21,10 @@
 # order into batches of BENCH_BATCH (default 100) JSON elements, numbered
 # round-robin over the phones (batch k of every phone before batch k + 1 of
 # any), in a staging table bench.batch (batch_no, device, payload jsonb).
-# The daily partitions of the fixes' UTC days exist before the first run.
+# The daily partitions of the fixes' UTC days exist before the first run,
+# with the BENCH_HISTORY_DAYS (default 90) days before them and the 7 after,
+# as the fix_partitions job leaves them for a tenant keeping 90 days (empty
+# here; their number is what matters to the plans).
 # What the input does not exercise: the fixes are uploaded a day after they
 # were taken (a backlog, so the scorer may call them stale); none is
 # spoofed, so red fixes and their alerts are rare or absent; no element
@@ -92,12 +95,13 @@ W=${BENCH_WORKERS:-50}
 BATCH=${BENCH_BATCH:-100}
 CLIENTS=${BENCH_CLIENTS:-"1 4"}
 SEED=${BENCH_SEED:-0.2026}
+HISTORY=${BENCH_HISTORY_DAYS:-90}
 TIME_FORMAT=${BENCH_TIME_FORMAT:-ms}
 WARMUP=${BENCH_WARMUP:-$((2 * W))}
 GOAL=0.5
 
 case "$TIME_FORMAT" in ms|iso) ;; *) die "BENCH_TIME_FORMAT must be ms or iso, got $TIME_FORMAT" ;; esac
-for v in "$ROUNDS" "$N" "$W" "$BATCH" "$WARMUP" $CLIENTS; do
+for v in "$ROUNDS" "$N" "$W" "$BATCH" "$WARMUP" "$HISTORY" $CLIENTS; do
     [[ "$v" =~ ^[0-9]+$ ]] || die "BENCH_ROUNDS, BENCH_FIXES, BENCH_WORKERS, BENCH_BATCH, BENCH_WARMUP and BENCH_CLIENTS must be whole numbers, got '$v'"
 done
 [ "$N" -ge "$W" ] && [ "$W" -ge 1 ] && [ "$BATCH" -ge 1 ] && [ "$BATCH" -le 10000 ] && [ "$ROUNDS" -ge 1 ] \
@@ -125,7 +129,7 @@ PSQL -d ingest -c "CREATE EXTENSION fieldops CASCADE" 2>/dev/null || die "CREATE
 
 say "generating $N fixes of $W phones (seed $SEED, batches of $BATCH, recorded_at as $TIME_FORMAT)"
 t0=$(date +%s)
-PSQL -d ingest -v workers="$W" -v fixes="$N" -v batch="$BATCH" -v seed="$SEED" -v time_format="$TIME_FORMAT" \
+PSQL -d ingest -v workers="$W" -v fixes="$N" -v batch="$BATCH" -v seed="$SEED" -v time_format="$TIME_FORMAT" -v history_days="$HISTORY" \
     < test/bench/ingest_gen.sql >/dev/null || die "generating the fixes failed"
 read -r TENANT NFIX B FIRST LAST < <(PSQL -d ingest -At -F ' ' \
     -c "SELECT tenant_id, fixes, batches, to_char(first_at, 'YYYY-MM-DD\"T\"HH24:MI'), to_char(last_at, 'YYYY-MM-DD\"T\"HH24:MI') FROM bench.config")

@@ -234,9 +234,13 @@ UPDATE fieldops.device x SET bound_at = c.first_at - interval '30 days', registe
   FROM bench.config c, bench.device d
  WHERE x.tenant_id = c.tenant_id AND x.device_id = d.device_id;
 
--- the daily partitions (UTC days) of the fixes, as the fix_partitions job would have made them
+-- the daily partitions (UTC days) as the fix_partitions job would have
+-- made them: the fixes' days, the :history_days days before them (a tenant
+-- that keeps its fixes for months has as many partitions; they are empty
+-- here) and the 7 days after
 SELECT count(*) AS partitions_created
-  FROM bench.config c, fieldops.ensure_fix_partitions((c.first_at AT TIME ZONE 'UTC')::date, (c.last_at AT TIME ZONE 'UTC')::date);
+  FROM bench.config c, fieldops.ensure_fix_partitions((c.first_at AT TIME ZONE 'UTC')::date - :history_days,
+                                                      (c.last_at AT TIME ZONE 'UTC')::date + 7);
 
 -- the cursor both cases draw batch numbers from
 CREATE SEQUENCE bench.next_batch;
