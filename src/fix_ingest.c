@@ -378,6 +378,8 @@ static Stmt q_cells = {
 /*
  * An unknown serving cell of a country the map has never seen around
  * here: within about 100 km it knows 3 or more cells, none of that MCC.
+ * (A map of fewer than 3 cells in all, a new tenant's, cannot say so: the
+ * one-time filter then skips the search around every fix.)
  */
 static Stmt q_foreign = {
 	"SELECT u.k, pg_catalog.count(*) OPERATOR(pg_catalog.>=) 3"
@@ -387,6 +389,8 @@ static Stmt q_foreign = {
 	"                      WHERE x.tenant_id OPERATOR(pg_catalog.=) $1"
 	"                        AND x.geom OPERATOR(public.&&) public.ST_Expand(public.ST_SetSRID(public.ST_MakePoint(u.lon, u.lat), 4326), 1.0)"
 	"                      LIMIT 50) n"
+	" WHERE (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM fieldops.radio_cell z"
+	"                                          WHERE z.tenant_id OPERATOR(pg_catalog.=) $1 LIMIT 3) z) OPERATOR(pg_catalog.>=) 3"
 	" GROUP BY u.k",
 	5, {INT8OID, INT4ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, INT4ARRAYOID}, NULL
 };
