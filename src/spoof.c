@@ -103,6 +103,7 @@ static const Field model_fields[] = {
 	F(SpoofModel, teleport_min_m, FK_NUM), F(SpoofModel, teleport_return_m, FK_NUM),
 	F(SpoofModel, teleport_max_s, FK_NUM), F(SpoofModel, frozen_min_fixes, FK_INT),
 	F(SpoofModel, gnss_grade_accuracy_m, FK_NUM),
+	F(SpoofModel, frozen_alt_accuracy_m, FK_NUM),
 	F(SpoofModel, constant_accuracy_min_fixes, FK_INT), F(SpoofModel, zero_altitude_min_fixes, FK_INT),
 	F(SpoofModel, constant_bearing_min_fixes, FK_INT), F(SpoofModel, min_gnss_accuracy_m, FK_NUM),
 	F(SpoofModel, cn0_sd_min_dbhz, FK_NUM), F(SpoofModel, cn0_min_satellites, FK_INT),

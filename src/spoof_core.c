@@ -170,6 +170,7 @@ spoof_model_default(SpoofModel *m)
 	m->teleport_max_s = 1800.0;
 	m->frozen_min_fixes = 2;	/* two fresh solutions on the same cm */
 	m->gnss_grade_accuracy_m = 8.0; /* Wi-Fi/cell positioning claims more */
+	m->frozen_alt_accuracy_m = 20.0;	/* iOS Wi-Fi fixes claim 65 m */
 	m->constant_accuracy_min_fixes = 5;
 	m->zero_altitude_min_fixes = 5;
 	m->constant_bearing_min_fixes = 5;
@@ -219,7 +220,7 @@ spoof_model_check(const SpoofModel *m)
 		!(m->cell_radius_k >= 0) || !(m->cell_slack_m >= 0) ||
 		!(m->clock_future_s >= 0) || !(m->skew_jump_s >= 0) ||
 		!(m->stale_s >= 0) || !(m->fresh_rebind_s >= 0) ||
-		!(m->gnss_grade_accuracy_m >= 0))
+		!(m->gnss_grade_accuracy_m >= 0) || !(m->frozen_alt_accuracy_m >= 0))
 		return "a distance, speed or time parameter is out of range";
 	if (m->frozen_min_fixes < 2 || m->constant_accuracy_min_fixes < 2 ||
 		m->zero_altitude_min_fixes < 2 || m->constant_bearing_min_fixes < 2 ||
@@ -387,8 +388,11 @@ gnss_grade(const SpoofPrev *p, const SpoofModel *m)
  * either both fixes are GNSS(-grade) solutions, which jitter by metres
  * from one epoch to the next, or the two differ in their accuracy, so the
  * position was estimated afresh -- and a fresh estimate (GNSS, Wi-Fi or
- * fused) never lands on the same centimetre twice.  A cached network
- * answer repeats whole (position and accuracy) and does not count.
+ * fused) never lands on the same centimetre twice.  The same holds for a
+ * new altitude under a claimed accuracy of frozen_alt_accuracy_m or better
+ * (a 3-D solution computed again; a Wi-Fi or cell answer has no valid
+ * altitude, and a cached answer repeats its altitude with it).  A cached
+ * network answer repeats whole (position and accuracy) and does not count.
  */
 static bool
 pred_frozen(const SpoofPrev *cur, const SpoofPrev *p, const SpoofPrev *next,
@@ -399,8 +403,14 @@ pred_frozen(const SpoofPrev *cur, const SpoofPrev *p, const SpoofPrev *next,
 		return false;
 	if (gnss_grade(cur, m) && gnss_grade(p, m))
 		return true;
+	if (isfinite(p->accuracy_m) && isfinite(cur->accuracy_m) &&
+		p->accuracy_m != cur->accuracy_m)
+		return true;
 	return isfinite(p->accuracy_m) && isfinite(cur->accuracy_m) &&
-		p->accuracy_m != cur->accuracy_m;
+		p->accuracy_m <= m->frozen_alt_accuracy_m &&
+		cur->accuracy_m <= m->frozen_alt_accuracy_m &&
+		isfinite(p->altitude_m) && isfinite(cur->altitude_m) &&
+		p->altitude_m != cur->altitude_m;
 }
 
 static bool

@@ -189,6 +189,9 @@ typedef struct SpoofModel
 	int			frozen_min_fixes;
 	double		gnss_grade_accuracy_m;	/* a fix claiming this or better is
 										 * GNSS-derived, whatever its label */
+	double		frozen_alt_accuracy_m;	/* at this accuracy or better, a new
+										 * altitude on the same point is a new
+										 * solution */
 	int			constant_accuracy_min_fixes;
 	int			zero_altitude_min_fixes;
 	int			constant_bearing_min_fixes;

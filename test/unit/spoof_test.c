@@ -268,6 +268,14 @@ test_runs(void)
 	p[5].provider = f.provider = SPROV_FUSED;
 	p[5].accuracy_m = f.accuracy_m = 5.0;	/* only GNSS claims 5 m */
 	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: GNSS-grade fused fixes fire");
+	p[5].accuracy_m = f.accuracy_m = 10.0;	/* above GNSS grade, repeated */
+	p[5].altitude_m = f.altitude_m = 20.0;
+	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: a 10 m fused answer repeated whole does not fire");
+	p[5].altitude_m = 13.1;		/* a new vertical solution on the same point */
+	OK(fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: same point at 10 m, new altitude fires");
+	p[5].accuracy_m = f.accuracy_m = 65.0;	/* an iOS Wi-Fi answer */
+	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: not a 65 m answer with another altitude");
+	p[5].accuracy_m = f.accuracy_m = 5.0;
 	f.external_receiver = true;	/* RTK is centimetre-precise */
 	OK(!fires(&f, p, 6, NULL, NULL, SPOOF_FROZEN_POSITION), "frozen_position: not for an external receiver");
 
