@@ -52,6 +52,7 @@
 #include "utils/timestamp.h"
 
 #include "fix_obs.h"
+#include "geo_kernel.h"
 #include "spoof.h"
 #include "worktime_core.h"
 
@@ -156,8 +157,6 @@ typedef struct Dev
 	bool		has_new;		/* has fixes to score */
 	TimestampTz lo,
 				hi;				/* the range of its elements to store */
-	TimestampTz last_new;		/* latest fix inserted */
-	bool		inserted;
 } Dev;
 
 typedef struct Binding
@@ -1080,14 +1079,13 @@ cmp_track(const void *a, const void *b)
 	return cmp_int64(((const TrackFix *) a)->at, ((const TrackFix *) b)->at);
 }
 
-/* elements ordered by (device, instant, index): the first of a run counts */
-static Elem *sort_elems;
-
+/* element indexes ordered by (device, instant, index); arg is the elements */
 static int
-cmp_elem_key(const void *a, const void *b)
+cmp_elem_key(const void *a, const void *b, void *arg)
 {
-	const Elem *x = &sort_elems[*(const int *) a],
-			   *y = &sort_elems[*(const int *) b];
+	const Elem *e = arg;
+	const Elem *x = &e[*(const int *) a],
+			   *y = &e[*(const int *) b];
 	int			c = cmp_int64(x->dev, y->dev);
 
 	if (c == 0)
@@ -1482,8 +1480,7 @@ classify(Ingest *g)
 		if (g->e[i].err == NULL)
 			order[nvalid++] = i;
 	}
-	sort_elems = g->e;
-	qsort(order, nvalid, sizeof(int), cmp_elem_key);
+	qsort_arg(order, nvalid, sizeof(int), cmp_elem_key, g->e);
 	for (int k = 0; k < nvalid; k++)
 	{
 		Elem	   *e = &g->e[order[k]];
@@ -1552,26 +1549,6 @@ classify(Ingest *g)
 			e->status = ST_STORED;
 		e->store = e->status == ST_STORED || e->status == ST_OFF_DUTY_STORED;
 	}
-}
-
-/*
- * Great-circle distance in metres on the sphere of the WGS-84 mean radius,
- * (2a + b) / 3, by the atan2 form of the Vincenty formula for a sphere:
- * what PostGIS's ST_DistanceSphere() computes for SRID 4326, which the SQL
- * version of this context used.
- */
-static double
-sphere_distance(double lat1, double lon1, double lat2, double lon2)
-{
-	const double r = (2.0 * 6378137.0 + 6356752.314245179) / 3.0;
-	double		p1 = lat1 * M_PI / 180.0,
-				p2 = lat2 * M_PI / 180.0,
-				dl = (lon2 - lon1) * M_PI / 180.0;
-	double		a1 = cos(p2) * sin(dl),
-				a2 = cos(p1) * sin(p2) - sin(p1) * cos(p2) * cos(dl),
-				b = sin(p1) * sin(p2) + cos(p1) * cos(p2) * cos(dl);
-
-	return r * atan2(sqrt(a1 * a1 + a2 * a2), b);
 }
 
 /* integrity verdict bits (1 basic, 2 device, 4 strong), -1 unknown: as integrity_bits() */
@@ -1649,13 +1626,55 @@ rebound_seconds(Ingest *g, const Dev *d, TimestampTz at)
 	return NAN;
 }
 
+/* device indexes ordered by device_id; arg is the devices */
 static int
-find_device_id(Ingest *g, int64 id)
+cmp_dev_id(const void *a, const void *b, void *arg)
 {
-	for (int k = 0; k < g->ndev; k++)
-		if (g->devs[k].id == id)
-			return k;
+	const Dev  *d = arg;
+
+	return cmp_int64(d[*(const int *) a].id, d[*(const int *) b].id);
+}
+
+/* the index in devs[] of a device_id (by_id: cmp_dev_id order), -1 none */
+static int
+find_device_id(Ingest *g, const int *by_id, int64 id)
+{
+	int			lo = 0,
+				hi = g->ndev - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int64		m = g->devs[by_id[mid]].id;
+
+		if (m == id)
+			return by_id[mid];
+		if (m < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
 	return -1;
+}
+
+/* the first index in st[0..n) (cmp_elem_key order) of device k at t, -1 none */
+static int
+find_stored_elem(const Elem *e, const int *st, int n, int k, TimestampTz t)
+{
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+		const Elem *m = &e[st[mid]];
+
+		if (m->dev < k || (m->dev == k && m->at < t))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < n && e[st[lo]].dev == k && e[st[lo]].at == t) ? lo : -1;
 }
 
 /* a stored fix of a track from the current result row */
@@ -1783,29 +1802,55 @@ score_new(Ingest *g)
 		args[6] = IntervalPGetDatum(back);
 	}
 	rows = run(&q_track, args, NULL, false, SPI_OK_SELECT);
-	for (int k = 0; k < g->ndev; k++)
-		tracks[k] = palloc(sizeof(TrackFix) * (rows + g->n + 1));
-	for (uint64 r = 0; r < rows; r++)
 	{
-		int			k = find_device_id(g, col_int8(r, 1));
-		bool		isnull;
-		TrackFix   *t;
+		int		   *by_id = palloc(sizeof(int) * g->ndev);
+		int		   *row_dev = palloc(sizeof(int) * Max(rows, 1));
+		int		   *st = palloc(sizeof(int) * Max(g->n, 1));
+		int			nst = 0;
 
-		if (k < 0)
-			continue;
-		t = &tracks[k][ntrack[k]++];
-		track_row(r, t);
-		if (DatumGetBool(col(r, 11, &isnull)))
-			for (int i = 0; i < g->n; i++)
+		/* each device's track sized to its stored rows and its new fixes */
+		for (int k = 0; k < g->ndev; k++)
+			by_id[k] = k;
+		qsort_arg(by_id, g->ndev, sizeof(int), cmp_dev_id, g->devs);
+		for (uint64 r = 0; r < rows; r++)
+			if ((row_dev[r] = find_device_id(g, by_id, col_int8(r, 1))) >= 0)
+				ntrack[row_dev[r]]++;
+		for (int i = 0; i < g->n; i++)
+			if (g->e[i].store)
 			{
-				Elem	   *e = &g->e[i];
+				ntrack[g->e[i].dev]++;
+				st[nst++] = i;
+			}
+		for (int k = 0; k < g->ndev; k++)
+		{
+			tracks[k] = palloc(sizeof(TrackFix) * Max(ntrack[k], 1));
+			ntrack[k] = 0;
+		}
 
-				if (e->store && e->dev == k && e->at == t->at)
+		/* the stored ones; those among the batch's make duplicates */
+		qsort_arg(st, nst, sizeof(int), cmp_elem_key, g->e);
+		for (uint64 r = 0; r < rows; r++)
+		{
+			int			k = row_dev[r];
+			bool		isnull;
+			TrackFix   *t;
+
+			if (k < 0)
+				continue;
+			t = &tracks[k][ntrack[k]++];
+			track_row(r, t);
+			if (DatumGetBool(col(r, 11, &isnull)))
+			{
+				int			j = find_stored_elem(g->e, st, nst, k, t->at);
+
+				/* (valid elements of a device and instant are one: first_n) */
+				if (j >= 0)
 				{
-					e->existing = true;
-					stored_values(e, r, 12);
+					g->e[st[j]].existing = true;
+					stored_values(&g->e[st[j]], r, 12);
 				}
 			}
+		}
 	}
 
 	/* the fixes to score, with their digests and serving cells */
@@ -1818,7 +1863,7 @@ score_new(Ingest *g)
 		if (!e->store || e->existing)
 			continue;
 		ncand++;
-		midnight = local_time(g, e->at);
+		midnight = e->local_at; /* (classify() set it for every fix to store) */
 		midnight -= midnight % USECS_PER_DAY + (midnight % USECS_PER_DAY < 0 ? USECS_PER_DAY : 0);
 		e->day_start = zone_time(g, midnight);
 		e->next_day_start = zone_time(g, midnight + USECS_PER_DAY);
@@ -2139,7 +2184,7 @@ score_new(Ingest *g)
 						}
 						ap = &radio.ap[radio.n_ap++];
 						ap->known = hit != NULL;
-						ap->distance_m = hit ? sphere_distance(hit->lat, hit->lon, e->lat, e->lon) : NAN;
+						ap->distance_m = hit ? geo_distance(hit->lat, hit->lon, e->lat, e->lon) : NAN;
 						ap->spread_m = hit ? hit->spread : NAN;
 					}
 
@@ -2177,7 +2222,7 @@ score_new(Ingest *g)
 				{
 					Cell	   *c = &cells[cell_of[i]];
 
-					radio.cell_distance_m = sphere_distance(c->lat, c->lon, e->lat, e->lon);
+					radio.cell_distance_m = geo_distance(c->lat, c->lon, e->lat, e->lon);
 					radio.cell_radius_m = c->radius;
 				}
 				radio.mcc_foreign = e->mcc_foreign;
