@@ -102,13 +102,11 @@ free_port() {
     die "no free port"
 }
 
-# A private server for benchmarks: initdb in $1 (owned by the test user),
-# port $2, Unix socket in $3, fieldops preloaded with the scheduler
-# external, plus any postgresql.conf lines in $4.  Started; call
-# private_server_stop "$1" when done.  PSQL runs psql against it.
-private_server_start() {
+# The data directory of such a server, not started (for callers that start
+# it their own way, e.g. under libfaketime): same arguments.
+private_server_init() {
     local data=$1 port=$2 sock=$3 extra=${4:-}
-    as_test_user initdb -D "$data" -A trust --no-sync >/dev/null || die "initdb failed"
+    as_test_user initdb -D "$data" -A trust --no-sync >/dev/null || die "initdb failed ($data)"
     cat >> "$data/postgresql.conf" <<CONF
 port = $port
 listen_addresses = ''
@@ -119,6 +117,15 @@ fsync = off
 synchronous_commit = off
 $extra
 CONF
+}
+
+# A private server for benchmarks: initdb in $1 (owned by the test user),
+# port $2, Unix socket in $3, fieldops preloaded with the scheduler
+# external, plus any postgresql.conf lines in $4.  Started; call
+# private_server_stop "$1" when done.  PSQL runs psql against it.
+private_server_start() {
+    local data=$1 port=$2 sock=$3 extra=${4:-}
+    private_server_init "$data" "$port" "$sock" "$extra"
     as_test_user pg_ctl -D "$data" -l "$data/../server.log" -w start >/dev/null || die "server did not start"
     PSQL_SOCK=$sock
     PSQL_PORT=$port

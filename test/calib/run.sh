@@ -66,20 +66,10 @@ lane_start() {  # name
     port=$(free_port $((56400 + RANDOM % 2000)))
     mkdir -p "$dir" && chmod 755 "$dir"
     [ "$(id -u)" -eq 0 ] && chown "$(test_user)" "$dir"
-    as_test_user initdb -D "$dir/data" -A trust --no-sync >/dev/null || die "initdb failed ($name)"
-    cat >> "$dir/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-shared_preload_libraries = 'fieldops'
-fieldops.scheduler = external
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+    private_server_init "$dir/data" "$port" "$dir" "full_page_writes = off
 autovacuum = off
 shared_buffers = 256MB
-max_wal_size = 4GB
-CONF
+max_wal_size = 4GB"
     as_test_user sh -c "echo '+0s' > '$dir/clock'"
     as_test_user env LD_PRELOAD="$FAKETIME_LIB" FAKETIME_TIMESTAMP_FILE="$dir/clock" FAKETIME_NO_CACHE=1 \
         FAKETIME_DONT_FAKE_MONOTONIC=1 DONT_FAKE_MONOTONIC=1 \
