@@ -161,6 +161,12 @@ spoof_model_default(SpoofModel *m)
 	m->max_speed_mps = 70.0;	/* 252 km/h: no honest ground vehicle */
 	m->impossible_speed_mps = 250.0;	/* 900 km/h: faster than airliners */
 	m->impossible_extra_points = 30.0;
+	m->long_leg_m = 100000.0;	/* shorter legs are not flown */
+	m->launch_min_m = 1000.0;	/* beyond any multipath error */
+	m->road_accel_mps2 = 3.0;	/* a brisk car launch (0-100 km/h in 9 s) */
+	m->road_top_mps = 40.0;		/* 144 km/h: above the 120 km/h expressway limit */
+	m->rail_accel_mps2 = 0.5;	/* high-speed trains accelerate at 0.3-0.5 */
+	m->rail_top_mps = 97.0;		/* 350 km/h: the fastest CRH/Fuxing service */
 	m->kin_max_gap_s = 60.0;	/* beyond, the chord says little about speed */
 	m->moving_mps = 5.0;		/* 18 km/h: above walking and GNSS jitter */
 	m->speed_mismatch_factor = 3.0;
@@ -212,6 +218,9 @@ spoof_model_check(const SpoofModel *m)
 	if (!(m->default_accuracy_m >= 0) || !(m->max_speed_mps > 0) ||
 		!(m->impossible_speed_mps >= m->max_speed_mps) ||
 		!isfinite(m->impossible_extra_points) || !(m->kin_max_gap_s > 0) ||
+		!(m->long_leg_m > 0) || !(m->launch_min_m >= 0) ||
+		!(m->road_accel_mps2 > 0) || !(m->road_top_mps > 0) ||
+		!(m->rail_accel_mps2 > 0) || !(m->rail_top_mps > 0) ||
 		!(m->moving_mps > 0) || !(m->speed_mismatch_factor >= 1) ||
 		!(m->speed_mismatch_slack_mps >= 0) || !(m->teleport_min_m > 0) ||
 		!(m->teleport_return_m >= 0) || !(m->teleport_max_s > 0) ||
@@ -449,6 +458,80 @@ pred_const_bearing(const SpoofPrev *cur, const SpoofPrev *p,
 }
 
 /*
+ * Distance a vehicle can cover in dt seconds when it starts at v0 and
+ * accelerates at accel up to top: the launch envelope that makes a jump
+ * from a standstill implausible long before it exceeds any cruising speed.
+ */
+static double
+launch_reach(double dt, double v0, double accel, double top)
+{
+	double		t_top;
+
+	if (v0 >= top)
+		return top * dt;
+	t_top = (top - v0) / accel;
+	if (dt <= t_top)
+		return v0 * dt + 0.5 * accel * dt * dt;
+	return top * dt - (top - v0) * (top - v0) / (2.0 * accel);
+}
+
+/*
+ * Whether the device stood still at all[ip]: its own speed says so (a
+ * GNSS-style fix; a network answer's speed field means nothing), or, with
+ * no speed, the leg into it moved less than moving_mps over at most
+ * REST_WINDOW_S.  Unknown counts as moving (the looser limit).
+ */
+#define REST_WINDOW_S 600.0
+
+static bool
+at_rest(const SpoofPrev *all, int ip, const SpoofModel *m)
+{
+	const SpoofPrev *p = &all[ip];
+
+	if (isfinite(p->speed_mps) && p->provider != SPROV_NETWORK &&
+		p->provider != SPROV_WIFI && p->provider != SPROV_CELL)
+		return p->speed_mps < m->moving_mps;
+	for (int i = ip - 1; i >= 0; i--)
+		if (all[i].t_ms < p->t_ms && isfinite(all[i].lat) && isfinite(all[i].lon))
+		{
+			double		dt = ms_diff_s(p->t_ms, all[i].t_ms);
+
+			return dt <= REST_WINDOW_S &&
+				geo_distance(all[i].lat, all[i].lon, p->lat, p->lon) < m->moving_mps * dt;
+		}
+	return false;
+}
+
+/*
+ * The fastest average speed an honest device could need over a leg of d
+ * metres (net, after both accuracies) in dt seconds.  A leg of long_leg_m
+ * or more may have been flown (or ridden on a 350 km/h train): only
+ * impossible_speed_mps, faster than airliners, is implausible there.  A
+ * shorter leg is ground travel: at most max_speed_mps, and from a
+ * standstill at most what a car or a high-speed train can cover while
+ * accelerating from moving_mps (a device that was "still" may have been
+ * walking) -- for net jumps of launch_min_m or more: a reflected GNSS
+ * signal pulls a still phone's fix by up to a few hundred metres with an
+ * accuracy that does not know it, and that is not travel either.
+ */
+static double
+leg_limit_mps(double d, double net, double dt, bool rest, const SpoofModel *m)
+{
+	double		lim = m->max_speed_mps;
+
+	if (d >= m->long_leg_m)
+		return m->impossible_speed_mps;
+	if (rest && dt > 0 && net >= m->launch_min_m)
+	{
+		double		reach = fmax(launch_reach(dt, m->moving_mps, m->road_accel_mps2, m->road_top_mps),
+								 launch_reach(dt, m->moving_mps, m->rail_accel_mps2, m->rail_top_mps));
+
+		lim = fmin(lim, reach / dt);
+	}
+	return lim;
+}
+
+/*
  * Signals of the device's own fix stream (kinematics and auxiliary
  * fields).  all[] holds the previous fixes and the current one last.
  */
@@ -467,14 +550,32 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	SpoofReason *rs;
 	int			k;
 	bool		too_fast = false;
+	int			i_from = -1,
+				i_to = n - 1;
 
-	/* the newest earlier fix, skipping re-sends and out-of-order rows */
+	/*
+	 * The newest earlier fix, skipping re-sends and out-of-order rows; and
+	 * the arrival: when the newest fixes sit on exactly the current
+	 * coordinates (to the centimetre, which only a point that was set, or a
+	 * repeated answer, does), the leg that brought the device there ends at
+	 * the first of them.
+	 */
 	for (int i = n - 2; i >= 0; i--)
-		if (all[i].t_ms < cur->t_ms && isfinite(all[i].lat) && isfinite(all[i].lon))
-		{
+	{
+		if (!(all[i].t_ms < cur->t_ms && isfinite(all[i].lat) && isfinite(all[i].lon)))
+			continue;
+		if (last == NULL)
 			last = &all[i];
-			break;
+		if (i_from < 0 && i_to >= 0 && all[i].t_ms < all[i_to].t_ms)
+		{
+			if (same_coords(&all[i], cur))
+				i_to = i;
+			else
+				i_from = i;
 		}
+		if (i_from >= 0)
+			break;
+	}
 	if (last != NULL)
 	{
 		r->coverage_mask |= 1u << SPOOF_G_KINEMATICS;
@@ -484,23 +585,39 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 		r->coverage_mask |= 1u << SPOOF_G_AUX_FIELDS;
 
 	/*
-	 * implausible_speed: faster than any ground vehicle after granting both
-	 * accuracies.  False positives: flights (70..250 m/s, hence the extra
-	 * points only above impossible_speed_mps), multipath jumps with an
-	 * understated accuracy, a provider switch from a bad network fix.
-	 * A GNSS fix whose own (Doppler) speed is at least half the chord
-	 * speed is travelling that fast -- a train, a plane -- and is spared:
-	 * a position that was set, not travelled, reports no such speed.
+	 * implausible_speed: the arrival leg needs more than an honest device
+	 * could do after granting both accuracies (leg_limit_mps: ground
+	 * travel, a launch from a standstill, or a flight).  A fix that repeats
+	 * the coordinates of the one that arrived inherits its arrival: a
+	 * device cannot be where it could not have got to, however long it then
+	 * stays (since_s says how long ago it arrived).  False positives:
+	 * multipath jumps with an understated accuracy, a provider switch from a
+	 * bad network fix, a fast train seen only by network fixes.  A GNSS fix
+	 * whose own (Doppler) speed is at least half the chord speed is
+	 * travelling that fast -- a train, a plane -- and is spared: a position
+	 * that was set, not travelled, reports no such speed.
 	 */
-	if (isfinite(v) && v > m->max_speed_mps &&
-		!(gnss && isfinite(fix->speed_mps) && dt > 0 && fix->speed_mps >= 0.5 * d / dt))
+	if (i_from >= 0)
 	{
-		too_fast = true;
-		rs = fire(r, m, SPOOF_IMPLAUSIBLE_SPEED,
-				  v > m->impossible_speed_mps ? m->impossible_extra_points : 0.0);
-		num(rs, "speed_mps", v);
-		num(rs, "distance_m", d);
-		num(rs, "dt_s", dt);
+		const SpoofPrev *from = &all[i_from];
+		const SpoofPrev *to = &all[i_to];
+		double		da,
+					dta,
+					va = net_speed(from, to, m, &da, &dta);
+
+		if (isfinite(va) && va > leg_limit_mps(da, va * dta, dta, at_rest(all, i_from, m), m) &&
+			!(to->provider == SPROV_GPS && isfinite(to->speed_mps) && dta > 0 &&
+			  to->speed_mps >= 0.5 * da / dta))
+		{
+			too_fast = true;
+			rs = fire(r, m, SPOOF_IMPLAUSIBLE_SPEED,
+					  va > m->impossible_speed_mps ? m->impossible_extra_points : 0.0);
+			num(rs, "speed_mps", va);
+			num(rs, "distance_m", da);
+			num(rs, "dt_s", dta);
+			if (i_to != n - 1)
+				num(rs, "since_s", ms_diff_s(cur->t_ms, to->t_ms));
+		}
 	}
 
 	/*

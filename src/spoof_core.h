@@ -23,7 +23,7 @@
 #define SPOOF_MAX_PREV		16	/* previous fixes of the device considered */
 #define SPOOF_MAX_AP		32	/* Wi-Fi access points of one scan considered */
 #define SPOOF_MAX_REASONS	32
-#define SPOOF_MAX_NUMS		3	/* named numbers per reason */
+#define SPOOF_MAX_NUMS		4	/* named numbers per reason */
 #define SPOOF_VERSION_LEN	64
 
 /* the provider a fix comes from, as the phone reports it */
@@ -179,6 +179,12 @@ typedef struct SpoofModel
 	double		max_speed_mps;	/* ground travel above this is implausible */
 	double		impossible_speed_mps;	/* above this not even a plane */
 	double		impossible_extra_points;	/* added to implausible_speed */
+	double		long_leg_m;		/* a leg this long may have been flown */
+	double		launch_min_m;	/* the launch envelope applies to jumps this long */
+	double		road_accel_mps2;	/* launch envelope from rest: a car ... */
+	double		road_top_mps;
+	double		rail_accel_mps2;	/* ... and a high-speed train */
+	double		rail_top_mps;
 	double		kin_max_gap_s;	/* speeds are compared over shorter gaps only */
 	double		moving_mps;		/* displacement speed meaning "moving" */
 	double		speed_mismatch_factor;

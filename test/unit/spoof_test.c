@@ -206,6 +206,100 @@ test_speed(void)
 	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "implausible_speed: a network fix's speed corroborates nothing");
 }
 
+/*
+ * A phone standing still (p[2], p[3] on the same spot, GNSS speed 0) and
+ * then a fix dt_s later, north_m metres north: the launch envelope and the
+ * arrival inherited by repeats of the same point.
+ */
+static void
+still_then(SpoofPrev *p, SpoofFix *f, double dt_s, double north_m)
+{
+	honest(p, 4, f);
+	for (int i = 0; i < 4; i++)
+	{
+		p[i].t_ms = T0 + 300000 * i;
+		p[i].lat = LAT0 + 0.3 * (i % 2) * DEG_PER_M;
+		p[i].speed_mps = 0.0;
+		p[i].bearing_deg = NAN;
+	}
+	f->t_ms = p[3].t_ms + (int64_t) (dt_s * 1000.0);
+	f->received_ms = f->t_ms + 2000;
+	f->lat = p[3].lat + north_m * DEG_PER_M;
+	f->lon = p[3].lon;
+	f->speed_mps = 0.0;
+	f->bearing_deg = NAN;
+}
+
+static void
+test_launch(void)
+{
+	SpoofPrev	p[6];
+	SpoofFix	f;
+	SpoofResult r;
+	const SpoofReason *rs;
+
+	/* 60 s from standstill: a car reaches 2.2 km, a train 1.2 km */
+	still_then(p, &f, 60.0, 3000.0);	/* 50 m/s net, below the 70 m/s cruise limit */
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: 3 km in 60 s from standstill fires");
+	still_then(p, &f, 60.0, 2000.0);
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: 2 km in 60 s from standstill does not");
+	still_then(p, &f, 30.0, 1500.0);	/* 50 m/s: 1.5 km where a car makes 1 km */
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: 1.5 km in 30 s from standstill fires");
+	still_then(p, &f, 15.0, 600.0); /* 40 m/s, but a reflection's reach */
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: a 600 m multipath jump of a still phone does not");
+	still_then(p, &f, 60.0, 3000.0);
+	p[3].speed_mps = 30.0;		/* already on the expressway */
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: 3 km in 60 s while driving at 30 m/s does not");
+	/* no speed at the start: the leg into it decides */
+	still_then(p, &f, 60.0, 3000.0);
+	for (int i = 0; i < 4; i++)
+	{
+		p[i].provider = SPROV_NETWORK;
+		p[i].speed_mps = NAN;
+		p[i].accuracy_m = 65.0;
+	}
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: still network fixes count as a standstill");
+	p[3].lat = p[2].lat + 3000.0 * DEG_PER_M;	/* 3 km in the 5 min before: moving */
+	f.lat = p[3].lat + 3000.0 * DEG_PER_M;
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: network fixes that moved do not");
+	p[3].t_ms = p[2].t_ms + 1200000;	/* the leg into p[3] took 20 min: unknown, looser limit */
+	f.t_ms = p[3].t_ms + 60000;
+	p[3].lat = p[2].lat;
+	f.lat = p[3].lat + 3000.0 * DEG_PER_M;
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: a standstill older than 10 min is not assumed");
+
+	/* a flight: 1 090 km in 4 h from a standstill at the gate */
+	still_then(p, &f, 4 * 3600.0, 1090000.0);
+	f.provider = SPROV_NETWORK;
+	f.speed_mps = NAN;
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "long leg: Shanghai-Beijing in 4 h does not fire");
+	f.t_ms = p[3].t_ms + 3600000;	/* in 1 h: 303 m/s, faster than airliners */
+	spoof_score(&f, p, 4, NULL, NULL, &model, &r);
+	rs = reason(&r, SPOOF_IMPLAUSIBLE_SPEED);
+	OK(rs != NULL && rs->points == 60.0, "long leg: 1 090 km in 1 h fires with the impossible points");
+	still_then(p, &f, 600.0, 60000.0);	/* 60 km in 10 min: not a flight, not a car */
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "long leg: 60 km in 10 min from standstill fires");
+
+	/* arrival: the point reached by the jump, repeated 5 min later */
+	still_then(p, &f, 60.0, 3000.0);
+	p[4] = p[3];
+	p[4].t_ms = f.t_ms;
+	p[4].lat = f.lat;
+	p[4].speed_mps = 0.0;
+	f.t_ms = p[4].t_ms + 300000;
+	f.received_ms = f.t_ms + 2000;
+	spoof_score(&f, p, 5, NULL, NULL, &model, &r);
+	rs = reason(&r, SPOOF_IMPLAUSIBLE_SPEED);
+	OK(rs != NULL && rs->n_nums == 4 && strcmp(rs->nums[3].name, "since_s") == 0 &&
+	   rs->nums[3].value == 300.0, "arrival: a repeat of a point reached too fast inherits the leg (since_s 300)");
+	f.lat += 2e-6;				/* 22 cm off: a new position, an ordinary still leg */
+	OK(!fires(&f, p, 5, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "arrival: a position that moved does not inherit");
+	f.lat = p[4].lat;
+	p[4].lat = p[3].lat + 1000.0 * DEG_PER_M;	/* reached plausibly */
+	f.lat = p[4].lat;
+	OK(!fires(&f, p, 5, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "arrival: a repeat of a point reached plausibly does not fire");
+}
+
 static void
 test_teleport(void)
 {
@@ -777,6 +871,7 @@ main(void)
 	test_honest();
 	test_os_integrity();
 	test_speed();
+	test_launch();
 	test_teleport();
 	test_runs();
 	test_speed_fields();
