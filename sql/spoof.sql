@@ -343,6 +343,84 @@ SELECT bool_and(t.score = s.score AND t.reasons = s.reasons AND t.band = s.band)
                                     (SELECT jsonb_agg(e) FROM w WHERE i < t.ord AND i >= t.ord - 16)) s
        LEFT JOIN LATERAL jsonb_array_elements(t.reasons) rr(e) ON true;
 
+--
+-- 4c. The newest fixes ingest keeps of each device (device_recent): a
+-- batch newer than all of them is scored against them without reading
+-- fieldops.fix.  Two phones send the same track in the same batches; the
+-- second one's row is removed before each batch, so its every batch is
+-- scored from the table: the results must be the same.  The track walks,
+-- jumps 2.95 km in 60 s from a walk (a launch no car or train makes), stays
+-- on that exact point for 5 more fixes (each inherits the arrival), walks
+-- on; then a late upload goes between earlier fixes, with a re-send.
+--
+SELECT fieldops.upsert_worker(:st, 'K1', 'Recent One') AS k1 \gset
+SELECT fieldops.upsert_worker(:st, 'K2', 'Recent Two') AS k2 \gset
+SELECT device_id AS kd1 FROM fieldops.register_device(:st, 'recent-phone-1', :k1, 'android') \gset
+SELECT device_id AS kd2 FROM fieldops.register_device(:st, 'recent-phone-2', :k2, 'android') \gset
+UPDATE fieldops.device_binding SET bound_at = now() - interval '30 days' WHERE tenant_id = :st AND device_id IN (:kd1, :kd2);
+SELECT date_trunc('minute', now()) - interval '3 hours' AS kbase \gset
+CREATE FUNCTION spoof_test.stream(p_uid text, p_base timestamptz, p_ks numeric[]) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_agg(jsonb_build_object('device_uid', p_uid,
+             'recorded_at', to_char((p_base + make_interval(secs => 60 * k)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+             'lat', CASE WHEN k >= 11 AND k < 17 THEN 31.2574 WHEN k >= 17 THEN 31.2574 + 0.00005 * (k - 16)
+                         ELSE 31.2304 + 0.00005 * k END,
+             'lon', 121.4737,
+             'accuracy_m', CASE WHEN k >= 11 AND k < 17 THEN 10 ELSE 5 + (k * 7 % 5) END,
+             'speed_mps', CASE WHEN k >= 11 AND k < 17 THEN 0 ELSE 0.9 END,
+             'provider', CASE WHEN k >= 11 AND k < 17 THEN 'fused' ELSE 'gps' END) ORDER BY k)
+      FROM unnest(p_ks) AS k
+$$;
+CREATE FUNCTION spoof_test.twice(p_tenant bigint, p_base timestamptz, p_ks numeric[])
+RETURNS TABLE (phone int, k numeric, status text, score int, band text, reasons jsonb) LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT 1, p_ks[f.idx + 1], f.status, f.score, f.band, f.reasons
+                   FROM fieldops.ingest_fixes(p_tenant, spoof_test.stream('recent-phone-1', p_base, p_ks)) f;
+    DELETE FROM fieldops.device_recent r USING fieldops.device d
+     WHERE r.tenant_id = p_tenant AND d.tenant_id = p_tenant AND d.device_id = r.device_id AND d.device_uid = 'recent-phone-2';
+    RETURN QUERY SELECT 2, p_ks[f.idx + 1], f.status, f.score, f.band, f.reasons
+                   FROM fieldops.ingest_fixes(p_tenant, spoof_test.stream('recent-phone-2', p_base, p_ks)) f;
+END
+$$;
+CREATE TABLE spoof_test.recent_runs (batch int, phone int, k numeric, status text, score int, band text, reasons jsonb);
+INSERT INTO spoof_test.recent_runs SELECT 1, t.* FROM spoof_test.twice(:st, :'kbase', ARRAY[1, 2, 3, 4, 5, 6, 7, 8]) t;
+INSERT INTO spoof_test.recent_runs SELECT 2, t.* FROM spoof_test.twice(:st, :'kbase', ARRAY[9, 10, 11, 12, 13, 14, 15, 16]) t;
+INSERT INTO spoof_test.recent_runs SELECT 3, t.* FROM spoof_test.twice(:st, :'kbase', ARRAY[17, 18, 19, 20, 21, 22, 23, 24]) t;
+INSERT INTO spoof_test.recent_runs SELECT 4, t.* FROM spoof_test.twice(:st, :'kbase', ARRAY[25, 26, 27, 28, 29, 30, 31, 32]) t;
+-- phone 1 kept no more than 16, all of them, newest last; phone 2's were read from the table
+SELECT get_byte(r.fixes, 1) AS kept FROM fieldops.device_recent r WHERE r.tenant_id = :st AND r.device_id = :kd1;
+-- the late upload: three fixes between earlier ones and a re-send
+INSERT INTO spoof_test.recent_runs SELECT 5, t.* FROM spoof_test.twice(:st, :'kbase', ARRAY[3.5, 4.5, 12.5, 20]) t;
+SELECT count(*) AS fixes,
+       bool_and(a.status = b.status AND a.score = b.score AND a.band = b.band AND a.reasons = b.reasons) AS same_results,
+       count(*) FILTER (WHERE a.status = 'duplicate') AS duplicates,
+       count(*) FILTER (WHERE a.band = 'red') AS red
+  FROM spoof_test.recent_runs a
+  JOIN spoof_test.recent_runs b ON b.batch = a.batch AND b.k = a.k AND b.phone = 2
+ WHERE a.phone = 1;
+-- the jump, the point it reached, and the late fix put back on it
+-- (a stale_fix reason's age depends on when the suite runs: codes only for the others)
+SELECT a.batch, a.k, a.status, a.band, jsonb_path_query_array(a.reasons, '$[*].code') AS codes,
+       jsonb_path_query_first(a.reasons, '$[*] ? (@.code == "implausible_speed")') AS implausible_speed
+  FROM spoof_test.recent_runs a WHERE a.phone = 1 AND (a.k BETWEEN 10 AND 13 OR a.batch = 5) ORDER BY a.batch, a.k;
+-- both phones' rows hold the same newest fixes (the times, positions and
+-- what was stored of them are the same: one is the other's, from the table)
+SELECT get_byte(a.fixes, 1) AS kept, a.fixes = b.fixes AS same_as_read_from_the_table
+  FROM fieldops.device_recent a, fieldops.device_recent b
+ WHERE a.tenant_id = :st AND a.device_id = :kd1 AND b.tenant_id = :st AND b.device_id = :kd2;
+-- the retention job forgets the devices whose fixes it deletes
+INSERT INTO fieldops.fix (tenant_id, device_id, worker_id, recorded_at, geom, provider)
+VALUES (:st, :kd1, :k1, now() - interval '500 days', ST_SetSRID(ST_MakePoint(121.47, 31.23), 4326), 'gps');
+SELECT fieldops.job_fix_purge(:st, '{}') ->> 'deleted' AS purged;
+SELECT device_id = :kd1 AS phone_1, count(*) AS rows FROM fieldops.device_recent
+ WHERE tenant_id = :st AND device_id IN (:kd1, :kd2) GROUP BY 1 ORDER BY 1;
+-- and the next batch reads them again
+INSERT INTO spoof_test.recent_runs SELECT 6, t.* FROM spoof_test.twice(:st, :'kbase', ARRAY[33, 34]) t;
+SELECT bool_and(a.status = b.status AND a.reasons = b.reasons) AS same_results, min(a.status) AS status
+  FROM spoof_test.recent_runs a JOIN spoof_test.recent_runs b ON b.batch = a.batch AND b.k = a.k AND b.phone = 2
+ WHERE a.phone = 1 AND a.batch = 6;
+SELECT a.fixes = b.fixes AS same_again FROM fieldops.device_recent a, fieldops.device_recent b
+ WHERE a.tenant_id = :st AND a.device_id = :kd1 AND b.tenant_id = :st AND b.device_id = :kd2;
+
 -- bad input of the new keys and options, and of the track function
 SELECT regress.sqlerr(q) AS result
   FROM (VALUES

@@ -143,6 +143,15 @@ typedef struct Elem
 	bool		mcc_foreign;
 } Elem;
 
+/* a fix of a device's track: stored (elem -1) or new */
+typedef struct TrackFix
+{
+	TimestampTz at;
+	TimestampTz received;
+	int			elem;
+	SpoofPrev	p;
+} TrackFix;
+
 typedef struct Dev
 {
 	int64		id;
@@ -157,6 +166,11 @@ typedef struct Dev
 	bool		has_new;		/* has fixes to score */
 	TimestampTz lo,
 				hi;				/* the range of its elements to store */
+	bool		recent_known;	/* recent[] holds its newest stored fixes */
+	bool		use_recent;		/* this batch is newer than all of them */
+	int			nrecent;
+	TrackFix   *recent;			/* by time, at most TRACK_PREV */
+	bytea	   *recent_new;		/* device_recent.fixes after this batch */
 } Dev;
 
 typedef struct Binding
@@ -205,14 +219,6 @@ typedef struct Cell
 				radius;
 } Cell;
 
-/* a fix of a device's track: stored (elem -1) or new */
-typedef struct TrackFix
-{
-	TimestampTz at;
-	int			elem;
-	SpoofPrev	p;
-} TrackFix;
-
 /* the state of one call */
 typedef struct Ingest
 {
@@ -257,11 +263,13 @@ typedef struct Stmt
 } Stmt;
 
 static Stmt q_devices = {
-	"SELECT d.device_id, d.device_uid, d.status, d.shared_pool, d.external_gnss, d.clock_skew_ms"
+	"SELECT d.device_id, d.device_uid, d.status, d.shared_pool, d.external_gnss, d.clock_skew_ms, r.fixes"
 	"  FROM fieldops.device d"
+	"  LEFT JOIN fieldops.device_recent r"
+	"    ON r.tenant_id OPERATOR(pg_catalog.=) d.tenant_id AND r.device_id OPERATOR(pg_catalog.=) d.device_id"
 	" WHERE d.tenant_id OPERATOR(pg_catalog.=) $1 AND d.device_uid OPERATOR(pg_catalog.=) ANY ($2)"
 	" ORDER BY d.device_id"
-	"   FOR NO KEY UPDATE",
+	"   FOR NO KEY UPDATE OF d",
 	2, {INT8OID, TEXTARRAYOID}, NULL
 };
 
@@ -353,6 +361,23 @@ static Stmt q_track = {
 	"          AND x.recorded_at BETWEEN u.lo AND u.hi"
 	"          AND x.recorded_at OPERATOR(pg_catalog.>=) $5 AND x.recorded_at OPERATOR(pg_catalog.<=) $6) t",
 	7, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID}, NULL
+};
+
+/*
+ * The newest stored fixes of devices whose device_recent row is missing
+ * (a new device, fixes deleted): once, then ingest keeps the row.  The
+ * columns are q_track's first ten.
+ */
+static Stmt q_recent = {
+	"SELECT u.dev, t.recorded_at, t.received_at, public.ST_Y(t.geom), public.ST_X(t.geom), t.accuracy_m,"
+	"       t.altitude_m, t.speed_mps, t.bearing_deg, t.provider"
+	"  FROM unnest($2::bigint[]) AS u(dev)"
+	" CROSS JOIN LATERAL (SELECT x.recorded_at, x.received_at, x.geom, x.accuracy_m, x.altitude_m, x.speed_mps,"
+	"                            x.bearing_deg, x.provider"
+	"                       FROM fieldops.fix x"
+	"                      WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.device_id OPERATOR(pg_catalog.=) u.dev"
+	"                      ORDER BY x.recorded_at DESC LIMIT 16) t",
+	2, {INT8OID, INT8ARRAYOID}, NULL
 };
 
 static Stmt q_aps = {
@@ -464,12 +489,18 @@ static Stmt q_insert = {
 	"  FROM (SELECT i.device_id, pg_catalog.max(i.recorded_at) AS last_at FROM ins i GROUP BY i.device_id) m"
 	" WHERE d.tenant_id OPERATOR(pg_catalog.=) $1 AND d.device_id OPERATOR(pg_catalog.=) m.device_id"
 	"   AND (d.last_seen_at IS NULL OR d.last_seen_at OPERATOR(pg_catalog.<) m.last_at"
-	"        OR d.clock_skew_ms IS DISTINCT FROM COALESCE($25, d.clock_skew_ms)))"
+	"        OR d.clock_skew_ms IS DISTINCT FROM COALESCE($25, d.clock_skew_ms))),"
+	/* the devices' newest fixes after this batch ($26, $27: see device_recent) */
+	"recent AS ("
+	"INSERT INTO fieldops.device_recent AS r (tenant_id, device_id, fixes)"
+	"SELECT $1, c.dev, c.fixes FROM unnest($26::bigint[], $27::bytea[]) AS c(dev, fixes)"
+	"    ON CONFLICT (tenant_id, device_id) DO UPDATE SET fixes = EXCLUDED.fixes)"
 	"SELECT i.device_id, i.recorded_at, i.fix_id FROM ins i",
-	25, {INT8OID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	27, {INT8OID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
 		FLOAT4ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
 		INT2ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID, JSONBARRAYOID, JSONBARRAYOID, INETARRAYOID,
-		JSONBARRAYOID, INT8ARRAYOID, INT2ARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID, INT8OID}, NULL
+		JSONBARRAYOID, INT8ARRAYOID, INT2ARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID, INT8OID,
+	INT8ARRAYOID, BYTEAARRAYOID}, NULL
 };
 
 static Stmt q_alerts = {
@@ -1129,6 +1160,94 @@ find_cust(Ingest *g, int64 id)
 }
 
 /* the devices of the batch, locked in device_id order, and their bindings */
+/*
+ * device_recent.fixes: a version byte, a count, then per fix (oldest
+ * first, native byte order) recorded_at and received_at (int64
+ * microseconds), lat and lon (float8), accuracy, altitude, speed and
+ * bearing (float4, NaN for none: the values the fix table holds) and the
+ * provider (int32, an index of providers[]).  Anything else reads as
+ * unknown, and the fixes are read from the table again.
+ */
+#define RECENT_VERSION	1
+#define RECENT_HEAD		2
+#define RECENT_REC		(8 + 8 + 8 + 8 + 4 * 4 + 4)
+
+static void
+recent_parse(Dev *d, bytea *b)
+{
+	const char *p = VARDATA_ANY(b);
+	int			len = VARSIZE_ANY_EXHDR(b);
+	int			n;
+
+	d->recent_known = false;
+	d->nrecent = 0;
+	if (len < RECENT_HEAD || (uint8) p[0] != RECENT_VERSION)
+		return;
+	n = (uint8) p[1];
+	if (n > TRACK_PREV || len != RECENT_HEAD + n * RECENT_REC)
+		return;
+	d->recent = palloc(sizeof(TrackFix) * Max(n, 1));
+	p += RECENT_HEAD;
+	for (int i = 0; i < n; i++, p += RECENT_REC)
+	{
+		TrackFix   *t = &d->recent[i];
+		int64		at,
+					received;
+		float4		f[4];
+		int32		prov;
+
+		memcpy(&at, p, 8);
+		memcpy(&received, p + 8, 8);
+		memcpy(&t->p.lat, p + 16, 8);
+		memcpy(&t->p.lon, p + 24, 8);
+		memcpy(f, p + 32, 16);
+		memcpy(&prov, p + 48, 4);
+		if (prov < 0 || prov >= (int32) lengthof(providers) || (i > 0 && at <= d->recent[i - 1].at))
+			return;
+		t->at = at;
+		t->received = received;
+		t->elem = -1;
+		t->p.t_ms = to_unix_ms(at);
+		t->p.received_ms = to_unix_ms(received);
+		t->p.accuracy_m = f[0];
+		t->p.altitude_m = f[1];
+		t->p.speed_mps = f[2];
+		t->p.bearing_deg = f[3];
+		t->p.provider = (SpoofProvider) prov;
+	}
+	d->nrecent = n;
+	d->recent_known = true;
+}
+
+/* one device_recent.fixes value: the newest TRACK_PREV of t[0..n) (by time) */
+static bytea *
+recent_bytes(const TrackFix *t, int n)
+{
+	int			first = Max(0, n - TRACK_PREV);
+	int			len = RECENT_HEAD + (n - first) * RECENT_REC;
+	bytea	   *b = palloc(VARHDRSZ + len);
+	char	   *p = VARDATA(b);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	p[0] = RECENT_VERSION;
+	p[1] = (char) (n - first);
+	p += RECENT_HEAD;
+	for (int i = first; i < n; i++, p += RECENT_REC)
+	{
+		float4		f[4] = {(float4) t[i].p.accuracy_m, (float4) t[i].p.altitude_m,
+		(float4) t[i].p.speed_mps, (float4) t[i].p.bearing_deg};
+		int32		prov = (int32) t[i].p.provider;
+
+		memcpy(p, &t[i].at, 8);
+		memcpy(p + 8, &t[i].received, 8);
+		memcpy(p + 16, &t[i].p.lat, 8);
+		memcpy(p + 24, &t[i].p.lon, 8);
+		memcpy(p + 32, f, 16);
+		memcpy(p + 48, &prov, 4);
+	}
+	return b;
+}
+
 static void
 load_devices(Ingest *g)
 {
@@ -1179,6 +1298,9 @@ load_devices(Ingest *g)
 		v = col(r, 6, &isnull);
 		d->has_skew = !isnull;
 		d->skew_ms = isnull ? 0 : DatumGetInt64(v);
+		v = col(r, 7, &isnull);
+		if (!isnull)
+			recent_parse(d, DatumGetByteaPP(v));
 	}
 	qsort(g->devs, g->ndev, sizeof(Dev), cmp_dev_uid);
 	if (g->ndev == 0)
@@ -1685,9 +1807,10 @@ track_row(uint64 r, TrackFix *t)
 	char	   *prov;
 
 	t->at = DatumGetTimestampTz(col(r, 2, &isnull));
+	t->received = DatumGetTimestampTz(col(r, 3, &isnull));
 	t->elem = -1;
 	t->p.t_ms = to_unix_ms(t->at);
-	t->p.received_ms = to_unix_ms(DatumGetTimestampTz(col(r, 3, &isnull)));
+	t->p.received_ms = to_unix_ms(t->received);
 	t->p.lat = col_float8(r, 4, &isnull);
 	t->p.lon = col_float8(r, 5, &isnull);
 	t->p.accuracy_m = col_float4(r, 6);
@@ -1750,7 +1873,10 @@ score_new(Ingest *g)
 
 	/* each device's range of fixes to store */
 	for (int k = 0; k < g->ndev; k++)
+	{
 		g->devs[k].has_new = false;
+		g->devs[k].recent_new = NULL;
+	}
 	for (int i = 0; i < g->n; i++)
 	{
 		Elem	   *e = &g->e[i];
@@ -1765,53 +1891,108 @@ score_new(Ingest *g)
 		d->lo = Min(d->lo, e->at);
 		d->hi = Max(d->hi, e->at);
 	}
-	column_init(&c1, g->ndev);
-	column_init(&c2, g->ndev);
-	column_init(&c3, g->ndev);
 	for (int k = 0; k < g->ndev; k++)
 		if (g->devs[k].has_new)
-		{
-			column_add(&c1, Int64GetDatum(g->devs[k].id), false);
-			column_add(&c2, TimestampTzGetDatum(g->devs[k].lo), false);
-			column_add(&c3, TimestampTzGetDatum(g->devs[k].hi), false);
-		}
-	if (c1.n == 0)
+			ncand++;
+	if (ncand == 0)
 		return;
-
-	/* the stored fixes around the batch; those among it are duplicates */
+	ncand = 0;
 	tracks = palloc0(sizeof(TrackFix *) * g->ndev);
 	ntrack = palloc0(sizeof(int) * g->ndev);
 	args[0] = Int64GetDatum(g->tenant);
-	args[1] = column_array(&c1, INT8OID);
-	args[2] = column_array(&c2, TIMESTAMPTZOID);
-	args[3] = column_array(&c3, TIMESTAMPTZOID);
-	{
-		TimestampTz lo = DT_NOEND,
-					hi = DT_NOBEGIN;
-		Interval   *back = palloc0(sizeof(Interval));
-
-		for (int k = 0; k < g->ndev; k++)
-			if (g->devs[k].has_new)
-			{
-				lo = Min(lo, g->devs[k].lo);
-				hi = Max(hi, g->devs[k].hi);
-			}
-		back->time = TRACK_LOOKBACK_DAYS * USECS_PER_DAY;
-		args[4] = TimestampTzGetDatum(lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
-		args[5] = TimestampTzGetDatum(hi);
-		args[6] = IntervalPGetDatum(back);
-	}
-	rows = run(&q_track, args, NULL, false, SPI_OK_SELECT);
 	{
 		int		   *by_id = palloc(sizeof(int) * g->ndev);
-		int		   *row_dev = palloc(sizeof(int) * Max(rows, 1));
+		int		   *row_dev;
 		int		   *st = palloc(sizeof(int) * Max(g->n, 1));
 		int			nst = 0;
+		TimestampTz lo = DT_NOEND,
+					hi = DT_NOBEGIN;
 
-		/* each device's track sized to its stored rows and its new fixes */
 		for (int k = 0; k < g->ndev; k++)
 			by_id[k] = k;
 		qsort_arg(by_id, g->ndev, sizeof(int), cmp_dev_id, g->devs);
+
+		/*
+		 * The newest stored fixes of the devices device_recent does not know
+		 * (newest first from the table, kept oldest first).
+		 */
+		column_init(&c1, g->ndev);
+		for (int k = 0; k < g->ndev; k++)
+			if (g->devs[k].has_new && !g->devs[k].recent_known)
+				column_add(&c1, Int64GetDatum(g->devs[k].id), false);
+		if (c1.n > 0)
+		{
+			args[1] = column_array(&c1, INT8OID);
+			rows = run(&q_recent, args, NULL, false, SPI_OK_SELECT);
+			for (int k = 0; k < g->ndev; k++)
+				if (g->devs[k].has_new && !g->devs[k].recent_known)
+				{
+					g->devs[k].recent = palloc(sizeof(TrackFix) * TRACK_PREV);
+					g->devs[k].nrecent = 0;
+					g->devs[k].recent_known = true;
+				}
+			for (uint64 r = rows; r-- > 0;)
+			{
+				int			k = find_device_id(g, by_id, col_int8(r, 1));
+				Dev		   *d = k >= 0 ? &g->devs[k] : NULL;
+
+				if (d != NULL && d->nrecent < TRACK_PREV)
+					track_row(r, &d->recent[d->nrecent++]);
+			}
+			for (int k = 0; k < g->ndev; k++)
+				if (g->devs[k].has_new)
+					qsort(g->devs[k].recent, g->devs[k].nrecent, sizeof(TrackFix), cmp_track);
+		}
+
+		/*
+		 * A device whose fixes to store are all newer than its newest
+		 * stored fix (the usual upload) has no duplicates among them, and
+		 * its fixes before them are the newest ones: no need to ask the
+		 * table.  The others (a late, out-of-order upload, a re-send) are
+		 * looked up.
+		 */
+		column_init(&c1, g->ndev);
+		column_init(&c2, g->ndev);
+		column_init(&c3, g->ndev);
+		for (int k = 0; k < g->ndev; k++)
+		{
+			Dev		   *d = &g->devs[k];
+
+			if (!d->has_new)
+				continue;
+			d->use_recent = d->nrecent == 0 || d->lo > d->recent[d->nrecent - 1].at;
+			if (d->use_recent)
+			{
+				for (int j = 0; j < d->nrecent; j++)
+					if (d->recent[j].at >= d->lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY)
+						ntrack[k]++;
+				continue;
+			}
+			column_add(&c1, Int64GetDatum(d->id), false);
+			column_add(&c2, TimestampTzGetDatum(d->lo), false);
+			column_add(&c3, TimestampTzGetDatum(d->hi), false);
+			lo = Min(lo, d->lo);
+			hi = Max(hi, d->hi);
+		}
+
+		/* the stored fixes around the batch; those among it are duplicates */
+		rows = 0;
+		if (c1.n > 0)
+		{
+			Interval   *back = palloc0(sizeof(Interval));
+
+			back->time = TRACK_LOOKBACK_DAYS * USECS_PER_DAY;
+			args[1] = column_array(&c1, INT8OID);
+			args[2] = column_array(&c2, TIMESTAMPTZOID);
+			args[3] = column_array(&c3, TIMESTAMPTZOID);
+			args[4] = TimestampTzGetDatum(lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
+			args[5] = TimestampTzGetDatum(hi);
+			args[6] = IntervalPGetDatum(back);
+			rows = run(&q_track, args, NULL, false, SPI_OK_SELECT);
+		}
+		row_dev = palloc(sizeof(int) * Max(rows, 1));
+
+		/* each device's track sized to its stored rows and its new fixes */
 		for (uint64 r = 0; r < rows; r++)
 			if ((row_dev[r] = find_device_id(g, by_id, col_int8(r, 1))) >= 0)
 				ntrack[row_dev[r]]++;
@@ -1823,8 +2004,14 @@ score_new(Ingest *g)
 			}
 		for (int k = 0; k < g->ndev; k++)
 		{
+			Dev		   *d = &g->devs[k];
+
 			tracks[k] = palloc(sizeof(TrackFix) * Max(ntrack[k], 1));
 			ntrack[k] = 0;
+			if (d->has_new && d->use_recent)
+				for (int j = 0; j < d->nrecent; j++)
+					if (d->recent[j].at >= d->lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY)
+						tracks[k][ntrack[k]++] = d->recent[j];
 		}
 
 		/* the stored ones; those among the batch's make duplicates */
@@ -2092,6 +2279,7 @@ score_new(Ingest *g)
 			continue;
 		t = &tracks[e->dev][ntrack[e->dev]++];
 		t->at = e->at;
+		t->received = g->now;
 		t->elem = i;
 		t->p.t_ms = to_unix_ms(e->at);
 		t->p.received_ms = to_unix_ms(g->now);
@@ -2120,6 +2308,28 @@ score_new(Ingest *g)
 			prev[j] = tr[j].p;
 			if (tr[j].elem >= 0)
 				last = Max(last, tr[j].at);
+		}
+
+		/* its newest fixes once these are stored: the known ones and the new ones, by time */
+		if (d->has_new && d->recent_known)
+		{
+			TrackFix   *m = palloc(sizeof(TrackFix) * (d->nrecent + nt));
+			int			nm = 0,
+						a = 0;
+
+			for (int j = 0; j < nt; j++)
+			{
+				if (tr[j].elem < 0)
+					continue;
+				while (a < d->nrecent && d->recent[a].at < tr[j].at)
+					m[nm++] = d->recent[a++];
+				if (a < d->nrecent && d->recent[a].at == tr[j].at)
+					continue;	/* (cannot be: it would be a duplicate) */
+				m[nm++] = tr[j];
+			}
+			while (a < d->nrecent)
+				m[nm++] = d->recent[a++];
+			d->recent_new = recent_bytes(m, nm);
 		}
 		for (int j = 0; j < nt; j++)
 		{
@@ -2272,8 +2482,8 @@ store_new(Ingest *g)
 		JSONBOID, INT8OID, INT2OID, TEXTOID, JSONBOID, TEXTOID
 	};
 	Column		c[C__N];
-	Datum		args[C__N + 2];
-	char		nulls[C__N + 2];
+	Datum		args[C__N + 4];
+	char		nulls[C__N + 4];
 	uint64		rows;
 	int			nnew = 0;
 	Column		dev,
@@ -2321,6 +2531,16 @@ store_new(Ingest *g)
 	memset(nulls, ' ', sizeof(nulls));
 	args[C__N + 1] = Int64GetDatum(g->skew_ms);
 	nulls[C__N + 1] = g->has_skew ? ' ' : 'n';
+	column_init(&dev, g->ndev);
+	column_init(&at, g->ndev);
+	for (int k = 0; k < g->ndev; k++)
+		if (g->devs[k].recent_new != NULL)
+		{
+			column_add(&dev, Int64GetDatum(g->devs[k].id), false);
+			column_add(&at, PointerGetDatum(g->devs[k].recent_new), false);
+		}
+	args[C__N + 2] = column_array(&dev, INT8OID);
+	args[C__N + 3] = column_array(&at, BYTEAOID);
 	rows = run(&q_insert, args, nulls, false, SPI_OK_SELECT);
 
 	/* the new fixes' ids (RETURNING gives them in the order of the rows) */
@@ -2443,6 +2663,9 @@ score_and_store(Ingest *g)
 			e->sdig = e->pdig = NULL;
 			e->scan_replay = e->same_coords = e->mcc_foreign = false;
 		}
+		/* and the devices' newest fixes: read them again with the new plans */
+		for (int k = 0; k < g->ndev; k++)
+			g->devs[k].recent_known = false;
 	}
 }
 

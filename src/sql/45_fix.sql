@@ -340,14 +340,22 @@ DECLARE
 BEGIN
     v_batch := fieldops.job_int_arg(p_args, 'batch', 1, 1000000, 10000);
     v_limit := pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => v_days);
-    DELETE FROM fieldops.fix f
-     WHERE f.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-       AND f.recorded_at OPERATOR(pg_catalog.<) v_limit
-       AND (f.device_id, f.recorded_at) IN (SELECT x.device_id, x.recorded_at FROM fieldops.fix x
-                                             WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                                               AND x.recorded_at OPERATOR(pg_catalog.<) v_limit
-                                             LIMIT v_batch);
-    GET DIAGNOSTICS n = ROW_COUNT;
+    -- (and the newest fixes ingest keeps of their devices: read again next time)
+    WITH gone AS (
+        DELETE FROM fieldops.fix f
+         WHERE f.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+           AND f.recorded_at OPERATOR(pg_catalog.<) v_limit
+           AND (f.device_id, f.recorded_at) IN (SELECT x.device_id, x.recorded_at FROM fieldops.fix x
+                                                 WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                                                   AND x.recorded_at OPERATOR(pg_catalog.<) v_limit
+                                                 LIMIT v_batch)
+        RETURNING f.device_id
+    ), forget AS (
+        DELETE FROM fieldops.device_recent r
+         WHERE r.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+           AND r.device_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT g.device_id FROM gone g))
+    )
+    SELECT pg_catalog.count(*) INTO n FROM gone;
     -- the replay fingerprints of fixes that old go with them
     DELETE FROM fieldops.fix_fingerprint g
      WHERE g.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND g.recorded_at OPERATOR(pg_catalog.<) v_limit;
@@ -380,6 +388,24 @@ AS 'MODULE_PATHNAME', 'fieldops_fix_observations'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fieldops.fix_observations(jsonb, integer) IS
 'Internal (ingest_fixes(); C, src/fix_obs.c): check and normalise what element p_n of p_fixes reports besides its position: satellites, cn0_mean_dbhz, cn0_sd_dbhz, wifi [{bssid, rssi_dbm, age_s}], cells [{mcc, mnc, lac, cid, signal_dbm, serving, radio}], client_ip, integrity.';
+
+-- The newest fixes of each device (at most 16, as ingest_fixes() scores a
+-- fix against them), kept by ingest_fixes() in the statement that stores
+-- the fixes: a batch newer than all of them (the usual upload) is scored
+-- and checked for duplicates without reading fieldops.fix, whose generic
+-- plan locks every daily partition (PG 15).  Derived data, written by the
+-- API like the rest (no triggers): job_fix_purge() forgets the devices whose
+-- fixes it deletes, and their next batch reads their newest fixes again.
+CREATE TABLE fieldops.device_recent (
+    tenant_id  bigint NOT NULL,
+    device_id  bigint NOT NULL,
+    fixes      bytea NOT NULL,
+    PRIMARY KEY (tenant_id, device_id),
+    FOREIGN KEY (tenant_id, device_id) REFERENCES fieldops.device (tenant_id, device_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE fieldops.device_recent IS
+'Internal (ingest_fixes(), src/fix_ingest.c): the newest stored fixes of each device (up to 16: time, receive time, position, accuracy, altitude, speed, bearing, provider) in a binary layout of this build; a missing row means "read them from fieldops.fix".';
+SELECT fieldops.secure_tenant_table('fieldops.device_recent');
 
 -- (C, src/fix_ingest.c: the elements are read once into structs, the
 -- tables are asked one prepared statement per kind of fact for the whole
