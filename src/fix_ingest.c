@@ -50,6 +50,7 @@
 #include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "fix_obs.h"
 #include "geo_kernel.h"
@@ -263,13 +264,11 @@ typedef struct Stmt
 } Stmt;
 
 static Stmt q_devices = {
-	"SELECT d.device_id, d.device_uid, d.status, d.shared_pool, d.external_gnss, d.clock_skew_ms, r.fixes"
+	"SELECT d.device_id, d.device_uid, d.status, d.shared_pool, d.external_gnss, d.clock_skew_ms"
 	"  FROM fieldops.device d"
-	"  LEFT JOIN fieldops.device_recent r"
-	"    ON r.tenant_id OPERATOR(pg_catalog.=) d.tenant_id AND r.device_id OPERATOR(pg_catalog.=) d.device_id"
 	" WHERE d.tenant_id OPERATOR(pg_catalog.=) $1 AND d.device_uid OPERATOR(pg_catalog.=) ANY ($2)"
 	" ORDER BY d.device_id"
-	"   FOR NO KEY UPDATE OF d",
+	"   FOR NO KEY UPDATE",
 	2, {INT8OID, TEXTARRAYOID}, NULL
 };
 
@@ -364,6 +363,18 @@ static Stmt q_track = {
 };
 
 /*
+ * The devices' newest fixes as ingest kept them.  A statement of its own,
+ * after the devices are locked: joined to the locking statement, a row
+ * another batch of the device rewrote while this one waited for the lock
+ * would be seen as it was (READ COMMITTED re-reads only the locked rows).
+ */
+static Stmt q_recent_rows = {
+	"SELECT r.device_id, r.fixes FROM fieldops.device_recent r"
+	" WHERE r.tenant_id OPERATOR(pg_catalog.=) $1 AND r.device_id OPERATOR(pg_catalog.=) ANY ($2)",
+	2, {INT8OID, INT8ARRAYOID}, NULL
+};
+
+/*
  * The newest stored fixes of devices whose device_recent row is missing
  * (a new device, fixes deleted): once, then ingest keeps the row.  The
  * columns are q_track's first ten.
@@ -433,7 +444,7 @@ static Stmt q_foreign = {
 #define FINGERPRINTS_SQL(on_conflict) \
 	"WITH ins AS (" \
 	"    INSERT INTO fieldops.fix_fingerprint (tenant_id, digest, device_id, recorded_at)" \
-	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::bytea[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at)" \
+	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::uuid[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at)" \
 	on_conflict ")" \
 	"SELECT u.k," \
 	"       u.sdig IS NOT NULL AND EXISTS (" \
@@ -445,11 +456,11 @@ static Stmt q_foreign = {
 	"           SELECT 1 FROM fieldops.fix_fingerprint g" \
 	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.pdig" \
 	"              AND g.recorded_at OPERATOR(pg_catalog.<) u.day_start)" \
-	"  FROM unnest($2::integer[], $3::bytea[], $4::bytea[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])" \
+	"  FROM unnest($2::integer[], $3::uuid[], $4::uuid[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])" \
 	"       AS u(k, sdig, pdig, dev, at, day_start)"
 #define FINGERPRINTS_TYPES \
-	{INT8OID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, \
-	 BYTEAARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}
+	{INT8OID, INT4ARRAYOID, UUIDARRAYOID, UUIDARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, \
+	 UUIDARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}
 
 static Stmt q_fingerprints = {FINGERPRINTS_SQL(""), 10, FINGERPRINTS_TYPES, NULL};
 static Stmt q_fingerprints_orphans = {FINGERPRINTS_SQL(" ON CONFLICT DO NOTHING"), 10, FINGERPRINTS_TYPES, NULL};
@@ -591,6 +602,9 @@ mk_array(Datum *v, bool *nulls, int n, Oid type)
 			break;
 		case BOOLOID:
 			len = 1, byval = true, align = TYPALIGN_CHAR;
+			break;
+		case UUIDOID:
+			len = UUID_LEN, byval = false, align = TYPALIGN_CHAR;
 			break;
 		default:				/* text, bytea, jsonb, inet */
 			len = -1, byval = false, align = TYPALIGN_INT;
@@ -1298,9 +1312,6 @@ load_devices(Ingest *g)
 		v = col(r, 6, &isnull);
 		d->has_skew = !isnull;
 		d->skew_ms = isnull ? 0 : DatumGetInt64(v);
-		v = col(r, 7, &isnull);
-		if (!isnull)
-			recent_parse(d, DatumGetByteaPP(v));
 	}
 	qsort(g->devs, g->ndev, sizeof(Dev), cmp_dev_uid);
 	if (g->ndev == 0)
@@ -1845,6 +1856,25 @@ stored_values(Elem *e, uint64 r, int c)
 }
 
 /*
+ * A 16-byte digest as the uuid fix_fingerprint stores it ((Datum) 0 for
+ * none): fixed width, compared with one memcmp, a quarter narrower in the
+ * index than a bytea.
+ */
+static Datum
+digest_uuid(bytea *d)
+{
+	pg_uuid_t  *u;
+
+	if (d == NULL)
+		return (Datum) 0;
+	if (VARSIZE_ANY_EXHDR(d) != UUID_LEN)
+		elog(ERROR, "ingest_fixes: a fingerprint digest is not %d bytes", UUID_LEN);
+	u = palloc(sizeof(pg_uuid_t));
+	memcpy(u->data, VARDATA_ANY(d), UUID_LEN);
+	return UUIDPGetDatum(u);
+}
+
+/*
  * Score the fixes to store that are not stored yet, each against its
  * device's fixes before it in fix time (stored or in the batch, so a late,
  * out-of-order upload is scored as if it had come in order), the radio map,
@@ -1911,6 +1941,26 @@ score_new(Ingest *g)
 		for (int k = 0; k < g->ndev; k++)
 			by_id[k] = k;
 		qsort_arg(by_id, g->ndev, sizeof(int), cmp_dev_id, g->devs);
+
+		/* what device_recent knows of them */
+		column_init(&c1, g->ndev);
+		for (int k = 0; k < g->ndev; k++)
+		{
+			g->devs[k].recent_known = false;
+			if (g->devs[k].has_new)
+				column_add(&c1, Int64GetDatum(g->devs[k].id), false);
+		}
+		args[1] = column_array(&c1, INT8OID);
+		rows = run(&q_recent_rows, args, NULL, false, SPI_OK_SELECT);
+		for (uint64 r = 0; r < rows; r++)
+		{
+			int			k = find_device_id(g, by_id, col_int8(r, 1));
+			bool		isnull;
+			Datum		v = col(r, 2, &isnull);
+
+			if (k >= 0 && !isnull)
+				recent_parse(&g->devs[k], DatumGetByteaPP(v));
+		}
 
 		/*
 		 * The newest stored fixes of the devices device_recent does not know
@@ -2218,14 +2268,14 @@ score_new(Ingest *g)
 		{
 			Elem	   *e = &g->e[i];
 			bool		use_p;
-			bytea	   *dg[2] = {e->sdig, e->pdig};
+			Datum		dg[2] = {digest_uuid(e->sdig), digest_uuid(e->pdig)};
 
 			if (!e->store || e->existing)
 				continue;
 			for (int j = 0; j < 2; j++)
-				if (dg[j] != NULL)
+				if (dg[j] != (Datum) 0)
 				{
-					column_add(&fd, PointerGetDatum(dg[j]), false);
+					column_add(&fd, dg[j], false);
 					column_add(&fdev, Int64GetDatum(g->devs[e->dev].id), false);
 					column_add(&fat, TimestampTzGetDatum(e->at), false);
 				}
@@ -2234,8 +2284,8 @@ score_new(Ingest *g)
 			if (e->sdig == NULL && !use_p)
 				continue;
 			column_add(&k, Int32GetDatum(i), false);
-			column_add(&sd, PointerGetDatum(e->sdig), e->sdig == NULL);
-			column_add(&pd, PointerGetDatum(e->pdig), !use_p);
+			column_add(&sd, dg[0], e->sdig == NULL);
+			column_add(&pd, dg[1], !use_p);
 			column_add(&dev, Int64GetDatum(g->devs[e->dev].id), false);
 			column_add(&at, TimestampTzGetDatum(e->at), false);
 			column_add(&ds, TimestampTzGetDatum(e->day_start), false);
@@ -2243,12 +2293,12 @@ score_new(Ingest *g)
 		if (k.n > 0 || fd.n > 0)
 		{
 			args[1] = column_array(&k, INT4OID);
-			args[2] = column_array(&sd, BYTEAOID);
-			args[3] = column_array(&pd, BYTEAOID);
+			args[2] = column_array(&sd, UUIDOID);
+			args[3] = column_array(&pd, UUIDOID);
 			args[4] = column_array(&dev, INT8OID);
 			args[5] = column_array(&at, TIMESTAMPTZOID);
 			args[6] = column_array(&ds, TIMESTAMPTZOID);
-			args[7] = column_array(&fd, BYTEAOID);
+			args[7] = column_array(&fd, UUIDOID);
 			args[8] = column_array(&fdev, INT8OID);
 			args[9] = column_array(&fat, TIMESTAMPTZOID);
 			rows = run(g->orphan_fingerprints ? &q_fingerprints_orphans : &q_fingerprints, args, NULL, false, SPI_OK_SELECT);
@@ -2663,9 +2713,6 @@ score_and_store(Ingest *g)
 			e->sdig = e->pdig = NULL;
 			e->scan_replay = e->same_coords = e->mcc_foreign = false;
 		}
-		/* and the devices' newest fixes: read them again with the new plans */
-		for (int k = 0; k < g->ndev; k++)
-			g->devs[k].recent_known = false;
 	}
 }
 
