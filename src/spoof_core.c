@@ -164,8 +164,10 @@ spoof_model_default(SpoofModel *m)
 	m->long_leg_m = 100000.0;	/* shorter legs are not flown */
 	m->launch_min_m = 1000.0;	/* beyond any multipath error */
 	m->road_accel_mps2 = 3.0;	/* a brisk car launch (0-100 km/h in 9 s) */
+	m->road_brake_mps2 = 8.0;	/* an emergency stop */
 	m->road_top_mps = 40.0;		/* 144 km/h: above the 120 km/h expressway limit */
 	m->rail_accel_mps2 = 0.5;	/* high-speed trains accelerate at 0.3-0.5 */
+	m->rail_brake_mps2 = 1.0;	/* ... and brake at up to about 1 */
 	m->rail_top_mps = 97.0;		/* 350 km/h: the fastest CRH/Fuxing service */
 	m->kin_max_gap_s = 60.0;	/* beyond, the chord says little about speed */
 	m->moving_mps = 5.0;		/* 18 km/h: above walking and GNSS jitter */
@@ -219,8 +221,8 @@ spoof_model_check(const SpoofModel *m)
 		!(m->impossible_speed_mps >= m->max_speed_mps) ||
 		!isfinite(m->impossible_extra_points) || !(m->kin_max_gap_s > 0) ||
 		!(m->long_leg_m > 0) || !(m->launch_min_m >= 0) ||
-		!(m->road_accel_mps2 > 0) || !(m->road_top_mps > 0) ||
-		!(m->rail_accel_mps2 > 0) || !(m->rail_top_mps > 0) ||
+		!(m->road_accel_mps2 > 0) || !(m->road_brake_mps2 > 0) || !(m->road_top_mps > 0) ||
+		!(m->rail_accel_mps2 > 0) || !(m->rail_brake_mps2 > 0) || !(m->rail_top_mps > 0) ||
 		!(m->moving_mps > 0) || !(m->speed_mismatch_factor >= 1) ||
 		!(m->speed_mismatch_slack_mps >= 0) || !(m->teleport_min_m > 0) ||
 		!(m->teleport_return_m >= 0) || !(m->teleport_max_s > 0) ||
@@ -458,21 +460,44 @@ pred_const_bearing(const SpoofPrev *cur, const SpoofPrev *p,
 }
 
 /*
- * Distance a vehicle can cover in dt seconds when it starts at v0 and
- * accelerates at accel up to top: the launch envelope that makes a jump
- * from a standstill implausible long before it exceeds any cruising speed.
+ * The farthest a vehicle goes in dt seconds when it starts at no more than
+ * s0, ends at no more than s1, accelerates at accel, brakes at brake and
+ * never exceeds top: the envelope that makes a jump between two moments of
+ * standstill implausible long before it exceeds any cruising speed (the
+ * area under the fastest speed profile: up, cruise, down).
  */
 static double
-launch_reach(double dt, double v0, double accel, double top)
+vehicle_reach(double dt, double s0, double s1, double accel, double brake, double top)
 {
-	double		t_top;
+	double		vp;
 
-	if (v0 >= top)
-		return top * dt;
-	t_top = (top - v0) / accel;
-	if (dt <= t_top)
-		return v0 * dt + 0.5 * accel * dt * dt;
-	return top * dt - (top - v0) * (top - v0) / (2.0 * accel);
+	s0 = fmin(s0, top);
+	s1 = fmin(s1, top);
+	if ((top - s0) / accel + (top - s1) / brake <= dt)
+		return top * dt - (top - s0) * (top - s0) / (2.0 * accel) -
+			(top - s1) * (top - s1) / (2.0 * brake);
+	/* no time to reach top: the peak where the climb and the descent meet */
+	vp = (dt + s0 / accel + s1 / brake) / (1.0 / accel + 1.0 / brake);
+	if (vp < s0)				/* braking all the way down to s1 */
+		return s1 * dt + 0.5 * brake * dt * dt;
+	if (vp < s1)				/* accelerating all the way up from s0 */
+		return s0 * dt + 0.5 * accel * dt * dt;
+	return (vp * vp - s0 * s0) / (2.0 * accel) + (vp * vp - s1 * s1) / (2.0 * brake);
+}
+
+/* a speed the device measured (GNSS-style; a network answer's speed field means nothing) */
+static bool
+speed_measured(const SpoofPrev *p)
+{
+	return isfinite(p->speed_mps) && p->provider != SPROV_NETWORK &&
+		p->provider != SPROV_WIFI && p->provider != SPROV_CELL;
+}
+
+/* the fix's own speed says the device had stopped */
+static bool
+stopped(const SpoofPrev *p, const SpoofModel *m)
+{
+	return speed_measured(p) && p->speed_mps < m->moving_mps;
 }
 
 /*
@@ -488,9 +513,8 @@ at_rest(const SpoofPrev *all, int ip, const SpoofModel *m)
 {
 	const SpoofPrev *p = &all[ip];
 
-	if (isfinite(p->speed_mps) && p->provider != SPROV_NETWORK &&
-		p->provider != SPROV_WIFI && p->provider != SPROV_CELL)
-		return p->speed_mps < m->moving_mps;
+	if (speed_measured(p))
+		return stopped(p, m);
 	for (int i = ip - 1; i >= 0; i--)
 		if (all[i].t_ms < p->t_ms && isfinite(all[i].lat) && isfinite(all[i].lon))
 		{
@@ -507,24 +531,30 @@ at_rest(const SpoofPrev *all, int ip, const SpoofModel *m)
  * metres (net, after both accuracies) in dt seconds.  A leg of long_leg_m
  * or more may have been flown (or ridden on a 350 km/h train): only
  * impossible_speed_mps, faster than airliners, is implausible there.  A
- * shorter leg is ground travel: at most max_speed_mps, and from a
- * standstill at most what a car or a high-speed train can cover while
- * accelerating from moving_mps (a device that was "still" may have been
- * walking) -- for net jumps of launch_min_m or more: a reflected GNSS
- * signal pulls a still phone's fix by up to a few hundred metres with an
- * accuracy that does not know it, and that is not travel either.
+ * shorter leg is ground travel: at most max_speed_mps, and when the device
+ * stood still at either end (rest_from, rest_to), at most what a car or a
+ * high-speed train covers accelerating from, or braking to, moving_mps (a
+ * "still" device may have been walking) -- for net jumps of launch_min_m
+ * or more: a reflected GNSS signal pulls a still phone's fix by up to a few
+ * hundred metres with an accuracy that does not know it, and that is not
+ * travel either.
  */
 static double
-leg_limit_mps(double d, double net, double dt, bool rest, const SpoofModel *m)
+leg_limit_mps(double d, double net, double dt, bool rest_from, bool rest_to,
+			  const SpoofModel *m)
 {
 	double		lim = m->max_speed_mps;
 
 	if (d >= m->long_leg_m)
 		return m->impossible_speed_mps;
-	if (rest && dt > 0 && net >= m->launch_min_m)
+	if ((rest_from || rest_to) && dt > 0 && net >= m->launch_min_m)
 	{
-		double		reach = fmax(launch_reach(dt, m->moving_mps, m->road_accel_mps2, m->road_top_mps),
-								 launch_reach(dt, m->moving_mps, m->rail_accel_mps2, m->rail_top_mps));
+		double		s0 = rest_from ? m->moving_mps : INFINITY;
+		double		s1 = rest_to ? m->moving_mps : INFINITY;
+		double		reach = fmax(vehicle_reach(dt, s0, s1, m->road_accel_mps2, m->road_brake_mps2,
+											   m->road_top_mps),
+								 vehicle_reach(dt, s0, s1, m->rail_accel_mps2, m->rail_brake_mps2,
+											   m->rail_top_mps));
 
 		lim = fmin(lim, reach / dt);
 	}
@@ -605,7 +635,8 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 					dta,
 					va = net_speed(from, to, m, &da, &dta);
 
-		if (isfinite(va) && va > leg_limit_mps(da, va * dta, dta, at_rest(all, i_from, m), m) &&
+		if (isfinite(va) &&
+			va > leg_limit_mps(da, va * dta, dta, at_rest(all, i_from, m), stopped(to, m), m) &&
 			!(to->provider == SPROV_GPS && isfinite(to->speed_mps) && dta > 0 &&
 			  to->speed_mps >= 0.5 * da / dta))
 		{

@@ -181,9 +181,12 @@ typedef struct SpoofModel
 	double		impossible_extra_points;	/* added to implausible_speed */
 	double		long_leg_m;		/* a leg this long may have been flown */
 	double		launch_min_m;	/* the launch envelope applies to jumps this long */
-	double		road_accel_mps2;	/* launch envelope from rest: a car ... */
+	double		road_accel_mps2;	/* the envelope of a leg that starts or
+									 * ends at a standstill: a car ... */
+	double		road_brake_mps2;
 	double		road_top_mps;
 	double		rail_accel_mps2;	/* ... and a high-speed train */
+	double		rail_brake_mps2;
 	double		rail_top_mps;
 	double		kin_max_gap_s;	/* speeds are compared over shorter gaps only */
 	double		moving_mps;		/* displacement speed meaning "moving" */

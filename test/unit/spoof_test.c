@@ -208,8 +208,9 @@ test_speed(void)
 
 /*
  * A phone standing still (p[2], p[3] on the same spot, GNSS speed 0) and
- * then a fix dt_s later, north_m metres north: the launch envelope and the
- * arrival inherited by repeats of the same point.
+ * then a fix dt_s later, north_m metres north, without a speed: the
+ * envelope of a leg from a standstill, and the arrival inherited by
+ * repeats of the same point.
  */
 static void
 still_then(SpoofPrev *p, SpoofFix *f, double dt_s, double north_m)
@@ -226,7 +227,7 @@ still_then(SpoofPrev *p, SpoofFix *f, double dt_s, double north_m)
 	f->received_ms = f->t_ms + 2000;
 	f->lat = p[3].lat + north_m * DEG_PER_M;
 	f->lon = p[3].lon;
-	f->speed_mps = 0.0;
+	f->speed_mps = NAN;			/* how it ends: unknown unless a test says */
 	f->bearing_deg = NAN;
 }
 
@@ -250,6 +251,19 @@ test_launch(void)
 	still_then(p, &f, 60.0, 3000.0);
 	p[3].speed_mps = 30.0;		/* already on the expressway */
 	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "launch: 3 km in 60 s while driving at 30 m/s does not");
+	f.speed_mps = 0.0;			/* ... but stopping at the end: a car braking makes 2.3 km */
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "stop: 3 km in 60 s from 30 m/s to a standstill fires");
+	f.speed_mps = 0.0;
+	f.provider = SPROV_NETWORK; /* a network answer's speed says nothing */
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "stop: a network fix's speed 0 is not a standstill");
+	/* standstill to standstill: 14.3 km in 259 s (a train from rest reaches 16.6 km, but must stop again) */
+	still_then(p, &f, 258.6, 14300.0);
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "stop: 14.3 km in 259 s from a standstill does not (a train's launch)");
+	f.speed_mps = 0.0;
+	OK(fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "stop: 14.3 km in 259 s from a standstill to a standstill fires");
+	still_then(p, &f, 258.6, 9000.0);
+	f.speed_mps = 0.0;
+	OK(!fires(&f, p, 4, NULL, NULL, SPOOF_IMPLAUSIBLE_SPEED), "stop: 9 km in 259 s from a standstill to a standstill does not");
 	/* no speed at the start: the leg into it decides */
 	still_then(p, &f, 60.0, 3000.0);
 	for (int i = 0; i < 4; i++)
