@@ -167,7 +167,8 @@ typedef struct Dev
 	bool		has_new;		/* has fixes to score */
 	TimestampTz lo,
 				hi;				/* the range of its elements to store */
-	bool		recent_known;	/* recent[] holds its newest stored fixes */
+	bool		recent_known;	/* recent[] holds its newest stored fixes ... */
+	TimestampTz recent_since;	/* ... of those recorded since then */
 	bool		use_recent;		/* this batch is newer than all of them */
 	int			nrecent;
 	TrackFix   *recent;			/* by time, at most TRACK_PREV */
@@ -376,19 +377,25 @@ static Stmt q_recent_rows = {
 
 /*
  * The newest stored fixes of devices whose device_recent row is missing
- * (a new device, fixes deleted): once, then ingest keeps the row.  The
- * columns are q_track's first ten.
+ * (a new device, fixes purged): once, then ingest keeps the row.  Only
+ * those recorded since the lookback of this batch ($3, and $4 the
+ * earliest of them as a plain parameter, which prunes the daily
+ * partitions before it when the plan starts: newest-first over all of a
+ * tenant's partitions took 5 ms a device).  The columns are q_track's
+ * first ten.
  */
 static Stmt q_recent = {
 	"SELECT u.dev, t.recorded_at, t.received_at, public.ST_Y(t.geom), public.ST_X(t.geom), t.accuracy_m,"
 	"       t.altitude_m, t.speed_mps, t.bearing_deg, t.provider"
-	"  FROM unnest($2::bigint[]) AS u(dev)"
+	"  FROM unnest($2::bigint[], $3::timestamptz[]) AS u(dev, since)"
 	" CROSS JOIN LATERAL (SELECT x.recorded_at, x.received_at, x.geom, x.accuracy_m, x.altitude_m, x.speed_mps,"
 	"                            x.bearing_deg, x.provider"
 	"                       FROM fieldops.fix x"
 	"                      WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.device_id OPERATOR(pg_catalog.=) u.dev"
+	"                        AND x.recorded_at OPERATOR(pg_catalog.>=) u.since"
+	"                        AND x.recorded_at OPERATOR(pg_catalog.>=) $4"
 	"                      ORDER BY x.recorded_at DESC LIMIT 16) t",
-	2, {INT8OID, INT8ARRAYOID}, NULL
+	4, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZOID}, NULL
 };
 
 static Stmt q_aps = {
@@ -1175,15 +1182,17 @@ find_cust(Ingest *g, int64 id)
 
 /* the devices of the batch, locked in device_id order, and their bindings */
 /*
- * device_recent.fixes: a version byte, a count, then per fix (oldest
- * first, native byte order) recorded_at and received_at (int64
- * microseconds), lat and lon (float8), accuracy, altitude, speed and
- * bearing (float4, NaN for none: the values the fix table holds) and the
- * provider (int32, an index of providers[]).  Anything else reads as
- * unknown, and the fixes are read from the table again.
+ * device_recent.fixes: a version byte, a count, "since" (int64
+ * microseconds: the fixes are the newest of those recorded since then,
+ * -infinity for all), then per fix (oldest first, native byte order)
+ * recorded_at and received_at (int64 microseconds), lat and lon (float8),
+ * accuracy, altitude, speed and bearing (float4, NaN for none: the values
+ * the fix table holds) and the provider (int32, an index of providers[]).
+ * Anything else reads as unknown, and the fixes are read from the table
+ * again.
  */
-#define RECENT_VERSION	1
-#define RECENT_HEAD		2
+#define RECENT_VERSION	2
+#define RECENT_HEAD		10
 #define RECENT_REC		(8 + 8 + 8 + 8 + 4 * 4 + 4)
 
 static void
@@ -1200,6 +1209,7 @@ recent_parse(Dev *d, bytea *b)
 	n = (uint8) p[1];
 	if (n > TRACK_PREV || len != RECENT_HEAD + n * RECENT_REC)
 		return;
+	memcpy(&d->recent_since, p + 2, 8);
 	d->recent = palloc(sizeof(TrackFix) * Max(n, 1));
 	p += RECENT_HEAD;
 	for (int i = 0; i < n; i++, p += RECENT_REC)
@@ -1235,7 +1245,7 @@ recent_parse(Dev *d, bytea *b)
 
 /* one device_recent.fixes value: the newest TRACK_PREV of t[0..n) (by time) */
 static bytea *
-recent_bytes(const TrackFix *t, int n)
+recent_bytes(const TrackFix *t, int n, TimestampTz since)
 {
 	int			first = Max(0, n - TRACK_PREV);
 	int			len = RECENT_HEAD + (n - first) * RECENT_REC;
@@ -1245,6 +1255,7 @@ recent_bytes(const TrackFix *t, int n)
 	SET_VARSIZE(b, VARHDRSZ + len);
 	p[0] = RECENT_VERSION;
 	p[1] = (char) (n - first);
+	memcpy(p + 2, &since, 8);
 	p += RECENT_HEAD;
 	for (int i = first; i < n; i++, p += RECENT_REC)
 	{
@@ -1967,18 +1978,27 @@ score_new(Ingest *g)
 		 * (newest first from the table, kept oldest first).
 		 */
 		column_init(&c1, g->ndev);
+		column_init(&c2, g->ndev);
 		for (int k = 0; k < g->ndev; k++)
 			if (g->devs[k].has_new && !g->devs[k].recent_known)
+			{
 				column_add(&c1, Int64GetDatum(g->devs[k].id), false);
+				column_add(&c2, TimestampTzGetDatum(g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY), false);
+				lo = Min(lo, g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
+			}
 		if (c1.n > 0)
 		{
 			args[1] = column_array(&c1, INT8OID);
+			args[2] = column_array(&c2, TIMESTAMPTZOID);
+			args[3] = TimestampTzGetDatum(lo);
 			rows = run(&q_recent, args, NULL, false, SPI_OK_SELECT);
+			lo = DT_NOEND;
 			for (int k = 0; k < g->ndev; k++)
 				if (g->devs[k].has_new && !g->devs[k].recent_known)
 				{
 					g->devs[k].recent = palloc(sizeof(TrackFix) * TRACK_PREV);
 					g->devs[k].nrecent = 0;
+					g->devs[k].recent_since = g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY;
 					g->devs[k].recent_known = true;
 				}
 			for (uint64 r = rows; r-- > 0;)
@@ -2010,7 +2030,12 @@ score_new(Ingest *g)
 
 			if (!d->has_new)
 				continue;
-			d->use_recent = d->nrecent == 0 || d->lo > d->recent[d->nrecent - 1].at;
+			/*
+			 * (what it holds is complete for this batch when it is 16 fixes,
+			 * or all of them since the batch's lookback)
+			 */
+			d->use_recent = (d->nrecent == 0 || d->lo > d->recent[d->nrecent - 1].at) &&
+				(d->nrecent == TRACK_PREV || d->recent_since <= d->lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
 			if (d->use_recent)
 			{
 				for (int j = 0; j < d->nrecent; j++)
@@ -2379,7 +2404,7 @@ score_new(Ingest *g)
 			}
 			while (a < d->nrecent)
 				m[nm++] = d->recent[a++];
-			d->recent_new = recent_bytes(m, nm);
+			d->recent_new = recent_bytes(m, nm, d->recent_since);
 		}
 		for (int j = 0; j < nt; j++)
 		{
