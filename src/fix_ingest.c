@@ -238,7 +238,7 @@ typedef struct Ingest
 	bool		orphan_fingerprints;	/* store them with ON CONFLICT DO NOTHING */
 	bool		has_skew;
 	int64		skew_ms;
-	Jsonb	   *model_jb;
+	SpoofModel	model;			/* in force */
 	int			n;
 	Elem	   *e;
 	int			ndev;
@@ -284,8 +284,11 @@ static Stmt q_settings = {
 	"       (COALESCE(t.settings OPERATOR(pg_catalog.->) 'store_off_duty_fixes',"
 	"                 (SELECT d.default_value FROM fieldops.setting_def d WHERE d.key OPERATOR(pg_catalog.=) 'store_off_duty_fixes'))"
 	"        OPERATOR(pg_catalog.#>>) '{}')::boolean,"
-	"       (SELECT m.model FROM fieldops.spoof_model m ORDER BY m.created_at DESC, m.version DESC LIMIT 1)"
-	"  FROM fieldops.tenant t WHERE t.tenant_id OPERATOR(pg_catalog.=) $1",
+	"       m.model, m.version, m.xmin"
+	"  FROM fieldops.tenant t"
+	"  LEFT JOIN LATERAL (SELECT m.model, m.version, m.xmin FROM fieldops.spoof_model m"
+	"                      ORDER BY m.created_at DESC, m.version DESC LIMIT 1) m ON true"
+	" WHERE t.tenant_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}, NULL
 };
 
@@ -480,7 +483,10 @@ static Stmt q_fingerprints_orphans = {FINGERPRINTS_SQL(" ON CONFLICT DO NOTHING"
  * the one exception, a partition attached meanwhile, is retried whole (see
  * score_and_store()).
  * (unnest with several arrays is the FROM-clause form, which cannot be
- * schema-qualified; the search_path is pinned.)
+ * schema-qualified; the search_path is pinned.  It returns the rows in
+ * array order and the INSERT keeps it, so RETURNING does too -- checked
+ * row by row in store_new(), so a plan that ever changed it would fail
+ * loudly rather than swap ids; an ORDER BY for it cost a sort per batch.)
  */
 static Stmt q_insert = {
 	"WITH ins AS ("
@@ -495,9 +501,8 @@ static Stmt q_insert = {
 	"              $8::real[], $9::real[], $10::real[], $11::text[], $12::boolean[], $13::smallint[], $14::real[],"
 	"              $15::real[], $16::jsonb[], $17::jsonb[], $18::inet[], $19::jsonb[], $20::bigint[],"
 	"              $21::smallint[], $22::text[], $23::jsonb[], $24::text[])"
-	"       WITH ORDINALITY AS u(dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, sats, cn0m, cn0sd,"
-	"                            wifi, cells, ip, integrity, cust, score, band, reasons, model, ord)"
-	" ORDER BY u.ord"
+	"       AS u(dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, sats, cn0m, cn0sd,"
+	"            wifi, cells, ip, integrity, cust, score, band, reasons, model)"
 	" RETURNING f.device_id, f.recorded_at, f.fix_id),"
 	/* when each device was last heard of and, with sent_at ($25), its clock offset */
 	"seen AS ("
@@ -2344,7 +2349,7 @@ score_new(Ingest *g)
 	}
 
 	/* the model in force, then each device's track in one pass */
-	spoof_model_from_jsonb(g->model_jb, &model);
+	model = g->model;
 	for (int i = 0; i < g->n; i++)
 	{
 		Elem	   *e = &g->e[i];
@@ -2618,7 +2623,7 @@ store_new(Ingest *g)
 	args[C__N + 3] = column_array(&at, BYTEAOID);
 	rows = run(&q_insert, args, nulls, false, SPI_OK_SELECT);
 
-	/* the new fixes' ids (RETURNING gives them in the order of the rows) */
+	/* the new fixes' ids (RETURNING gives them in the order of the rows: checked) */
 	if (rows != (uint64) nnew)
 		elog(ERROR, "ingest_fixes: stored " UINT64_FORMAT " of %d fixes", rows, nnew);
 	{
@@ -2827,8 +2832,34 @@ fieldops_ingest_fixes(PG_FUNCTION_ARGS)
 		g.retention = isnull ? 0 : DatumGetInt32(v);
 		v = col(0, 4, &isnull);
 		g.store_off = !isnull && DatumGetBool(v);
+		/*
+		 * The model in force, parsed once per backend and version: a
+		 * version is never edited (the row's xmin tells a row made again
+		 * under the same name).
+		 */
 		v = col(0, 5, &isnull);
-		g.model_jb = isnull ? NULL : DatumGetJsonbPCopy(v);
+		if (isnull)
+			spoof_model_from_jsonb(NULL, &g.model);
+		else
+		{
+			static bool cached = false;
+			static char cached_version[SPOOF_VERSION_LEN];
+			static TransactionId cached_xmin;
+			static SpoofModel cached_model;
+			bool		vnull;
+			char	   *version = TextDatumGetCString(col(0, 6, &vnull));
+			TransactionId xmin = DatumGetTransactionId(col(0, 7, &vnull));
+
+			if (!cached || xmin != cached_xmin || strncmp(version, cached_version, SPOOF_VERSION_LEN) != 0)
+			{
+				cached = false;
+				spoof_model_from_jsonb(DatumGetJsonbP(v), &cached_model);
+				strlcpy(cached_version, version, SPOOF_VERSION_LEN);
+				cached_xmin = xmin;
+				cached = true;
+			}
+			g.model = cached_model;
+		}
 		{
 			/* (now() - make_interval(days => retention): calendar days in the session's zone) */
 			Interval	days = {.time = 0,.day = g.retention,.month = 0};

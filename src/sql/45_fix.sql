@@ -402,7 +402,7 @@ CREATE TABLE fieldops.device_recent (
     fixes      bytea NOT NULL,
     PRIMARY KEY (tenant_id, device_id),
     FOREIGN KEY (tenant_id, device_id) REFERENCES fieldops.device (tenant_id, device_id) ON DELETE CASCADE
-);
+) WITH (fillfactor = 50);  -- (rewritten by every batch: room for HOT updates)
 COMMENT ON TABLE fieldops.device_recent IS
 'Internal (ingest_fixes(), src/fix_ingest.c): the newest stored fixes of each device (up to 16: time, receive time, position, accuracy, altitude, speed, bearing, provider) in a binary layout of this build; a missing row means "read them from fieldops.fix".';
 SELECT fieldops.secure_tenant_table('fieldops.device_recent');
