@@ -167,6 +167,7 @@ typedef struct Dev
 	bool		has_new;		/* has fixes to score */
 	TimestampTz lo,
 				hi;				/* the range of its elements to store */
+	TimestampTz back;			/* lo - TRACK_LOOKBACK: its previous fixes are since */
 	bool		recent_known;	/* recent[] holds its newest stored fixes ... */
 	TimestampTz recent_since;	/* ... of those recorded since then */
 	bool		use_recent;		/* this batch is newer than all of them */
@@ -1185,7 +1186,6 @@ find_cust(Ingest *g, int64 id)
 	return c ? (int) (c - g->custs) : -1;
 }
 
-/* the devices of the batch, locked in device_id order, and their bindings */
 /*
  * device_recent.fixes: a version byte, a count, "since" (int64
  * microseconds: the fixes are the newest of those recorded since then,
@@ -1278,6 +1278,7 @@ recent_bytes(const TrackFix *t, int n, TimestampTz since)
 	return b;
 }
 
+/* the devices of the batch, locked in device_id order, and their bindings */
 static void
 load_devices(Ingest *g)
 {
@@ -1906,6 +1907,7 @@ score_new(Ingest *g)
 				c2,
 				c3;
 	int			ncand = 0;
+	bool		any_new = false;
 	SpoofModel	model;
 	Ap		   *aps = NULL;
 	int			naps = 0;
@@ -1936,13 +1938,13 @@ score_new(Ingest *g)
 		d->has_new = true;
 		d->lo = Min(d->lo, e->at);
 		d->hi = Max(d->hi, e->at);
+		any_new = true;
 	}
+	if (!any_new)
+		return;
 	for (int k = 0; k < g->ndev; k++)
 		if (g->devs[k].has_new)
-			ncand++;
-	if (ncand == 0)
-		return;
-	ncand = 0;
+			g->devs[k].back = g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY;
 	tracks = palloc0(sizeof(TrackFix *) * g->ndev);
 	ntrack = palloc0(sizeof(int) * g->ndev);
 	args[0] = Int64GetDatum(g->tenant);
@@ -1952,7 +1954,8 @@ score_new(Ingest *g)
 		int		   *st = palloc(sizeof(int) * Max(g->n, 1));
 		int			nst = 0;
 		TimestampTz lo = DT_NOEND,
-					hi = DT_NOBEGIN;
+					hi = DT_NOBEGIN,
+					since = DT_NOEND;
 
 		for (int k = 0; k < g->ndev; k++)
 			by_id[k] = k;
@@ -1988,25 +1991,27 @@ score_new(Ingest *g)
 			if (g->devs[k].has_new && !g->devs[k].recent_known)
 			{
 				column_add(&c1, Int64GetDatum(g->devs[k].id), false);
-				column_add(&c2, TimestampTzGetDatum(g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY), false);
-				lo = Min(lo, g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
+				column_add(&c2, TimestampTzGetDatum(g->devs[k].back), false);
+				since = Min(since, g->devs[k].back);
 			}
 		if (c1.n > 0)
 		{
+			bool	   *rebuilt = palloc0(sizeof(bool) * g->ndev);
+
 			args[1] = column_array(&c1, INT8OID);
 			args[2] = column_array(&c2, TIMESTAMPTZOID);
-			args[3] = TimestampTzGetDatum(lo);
+			args[3] = TimestampTzGetDatum(since);
 			rows = run(&q_recent, args, NULL, false, SPI_OK_SELECT);
-			lo = DT_NOEND;
 			for (int k = 0; k < g->ndev; k++)
 				if (g->devs[k].has_new && !g->devs[k].recent_known)
 				{
 					g->devs[k].recent = palloc(sizeof(TrackFix) * TRACK_PREV);
 					g->devs[k].nrecent = 0;
-					g->devs[k].recent_since = g->devs[k].lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY;
+					g->devs[k].recent_since = g->devs[k].back;
 					g->devs[k].recent_known = true;
+					rebuilt[k] = true;
 				}
-			for (uint64 r = rows; r-- > 0;)
+			for (uint64 r = 0; r < rows; r++)
 			{
 				int			k = find_device_id(g, by_id, col_int8(r, 1));
 				Dev		   *d = k >= 0 ? &g->devs[k] : NULL;
@@ -2015,7 +2020,7 @@ score_new(Ingest *g)
 					track_row(r, &d->recent[d->nrecent++]);
 			}
 			for (int k = 0; k < g->ndev; k++)
-				if (g->devs[k].has_new)
+				if (rebuilt[k])
 					qsort(g->devs[k].recent, g->devs[k].nrecent, sizeof(TrackFix), cmp_track);
 		}
 
@@ -2040,11 +2045,11 @@ score_new(Ingest *g)
 			 * or all of them since the batch's lookback)
 			 */
 			d->use_recent = (d->nrecent == 0 || d->lo > d->recent[d->nrecent - 1].at) &&
-				(d->nrecent == TRACK_PREV || d->recent_since <= d->lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY);
+				(d->nrecent == TRACK_PREV || d->recent_since <= d->back);
 			if (d->use_recent)
 			{
 				for (int j = 0; j < d->nrecent; j++)
-					if (d->recent[j].at >= d->lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY)
+					if (d->recent[j].at >= d->back)
 						ntrack[k]++;
 				continue;
 			}
@@ -2090,7 +2095,7 @@ score_new(Ingest *g)
 			ntrack[k] = 0;
 			if (d->has_new && d->use_recent)
 				for (int j = 0; j < d->nrecent; j++)
-					if (d->recent[j].at >= d->lo - TRACK_LOOKBACK_DAYS * USECS_PER_DAY)
+					if (d->recent[j].at >= d->back)
 						tracks[k][ntrack[k]++] = d->recent[j];
 		}
 
@@ -2567,7 +2572,9 @@ store_new(Ingest *g)
 	uint64		rows;
 	int			nnew = 0;
 	Column		dev,
-				at;
+				at,
+				rdev,
+				rfixes;
 
 	for (int j = 0; j < C__N; j++)
 		column_init(&c[j], g->n);
@@ -2611,16 +2618,16 @@ store_new(Ingest *g)
 	memset(nulls, ' ', sizeof(nulls));
 	args[C__N + 1] = Int64GetDatum(g->skew_ms);
 	nulls[C__N + 1] = g->has_skew ? ' ' : 'n';
-	column_init(&dev, g->ndev);
-	column_init(&at, g->ndev);
+	column_init(&rdev, g->ndev);
+	column_init(&rfixes, g->ndev);
 	for (int k = 0; k < g->ndev; k++)
 		if (g->devs[k].recent_new != NULL)
 		{
-			column_add(&dev, Int64GetDatum(g->devs[k].id), false);
-			column_add(&at, PointerGetDatum(g->devs[k].recent_new), false);
+			column_add(&rdev, Int64GetDatum(g->devs[k].id), false);
+			column_add(&rfixes, PointerGetDatum(g->devs[k].recent_new), false);
 		}
-	args[C__N + 2] = column_array(&dev, INT8OID);
-	args[C__N + 3] = column_array(&at, BYTEAOID);
+	args[C__N + 2] = column_array(&rdev, INT8OID);
+	args[C__N + 3] = column_array(&rfixes, BYTEAOID);
 	rows = run(&q_insert, args, nulls, false, SPI_OK_SELECT);
 
 	/* the new fixes' ids (RETURNING gives them in the order of the rows: checked) */

@@ -596,7 +596,7 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 			continue;
 		if (last == NULL)
 			last = &all[i];
-		if (i_from < 0 && i_to >= 0 && all[i].t_ms < all[i_to].t_ms)
+		if (i_from < 0 && all[i].t_ms < all[i_to].t_ms)
 		{
 			if (same_coords(&all[i], cur))
 				i_to = i;
@@ -631,9 +631,13 @@ score_track(const SpoofFix *fix, const SpoofPrev *all, int n,
 	{
 		const SpoofPrev *from = &all[i_from];
 		const SpoofPrev *to = &all[i_to];
-		double		da,
-					dta,
-					va = net_speed(from, to, m, &da, &dta);
+		double		da = d,
+					dta = dt,
+					va = v;
+
+		/* (a current fix that repeats no earlier one arrived by the leg from the last fix, above) */
+		if (i_to != n - 1)
+			va = net_speed(from, to, m, &da, &dta);
 
 		if (isfinite(va) &&
 			va > leg_limit_mps(da, va * dta, dta, at_rest(all, i_from, m), stopped(to, m), m) &&
