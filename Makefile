@@ -17,7 +17,7 @@ MODULE_big = fieldops
 CORE_OBJS  = src/tenant_id.o src/worktime_core.o src/geo_kernel.o src/mileage_core.o src/trips_core.o \
              src/sig_core.o src/manifest_core.o src/receipt_core.o src/spoof_core.o
 OBJS       = src/fieldops.o src/tenant_context.o src/jobs_launcher.o src/worktime.o src/mileage.o src/trips.o \
-             src/photo_sig.o src/photo_manifest.o src/photo_receipt.o src/photo_devsign.o src/spoof.o src/fix_obs.o src/fix_ingest.o $(CORE_OBJS)
+             src/photo_sig.o src/photo_manifest.o src/photo_receipt.o src/photo_devsign.o src/spoof.o src/fix_obs.o src/fix_replay.o src/fix_ingest.o $(CORE_OBJS)
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # The upgrade script from the previous release is made of the SQL files that

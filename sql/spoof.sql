@@ -302,7 +302,8 @@ SELECT f.status, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
          'lat', 31.23043, 'lon', 121.47392, 'accuracy_m', 6.3, 'provider', 'gps'))) f;
 
 -- a fix deleted by hand leaves its fingerprints behind; sent again, it is
--- stored again (the fingerprints already there are kept)
+-- stored again, and its fingerprints replace the ones left behind (here
+-- made stale on purpose: another position)
 SELECT jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-1',
          'recorded_at', to_char(f.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
          'lat', ST_Y(f.geom), 'lon', ST_X(f.geom), 'accuracy_m', f.accuracy_m, 'provider', f.provider, 'wifi', f.wifi)) AS again
@@ -310,11 +311,39 @@ SELECT jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-1',
    AND f.recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes' \gset
 DELETE FROM fieldops.fix WHERE tenant_id = :st AND device_id = :rd1
    AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+UPDATE fieldops.fix_fingerprint SET point_digest = encode(fieldops.fix_point_digest(0, 0), 'hex')::uuid
+ WHERE tenant_id = :st AND device_id = :rd1
+   AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
 SELECT count(*) AS fingerprints_left FROM fieldops.fix_fingerprint WHERE tenant_id = :st AND device_id = :rd1
    AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
 SELECT f.status, f.band FROM fieldops.ingest_fixes(:st, :'again') f;
-SELECT count(*) AS fingerprints_now FROM fieldops.fix_fingerprint WHERE tenant_id = :st AND device_id = :rd1
-   AND recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+SELECT count(*) AS fingerprints_now,
+       bool_and(g.scan_digest::text = encode(fieldops.fix_scan_digest(x.wifi), 'hex')::uuid::text
+                AND g.scanned_at = x.recorded_at
+                AND g.point_digest::text = encode(fieldops.fix_point_digest(ST_Y(x.geom), ST_X(x.geom)), 'hex')::uuid::text) AS the_fixs_own
+  FROM fieldops.fix_fingerprint g
+  JOIN fieldops.fix x ON x.tenant_id = g.tenant_id AND x.device_id = g.device_id AND x.recorded_at = g.recorded_at
+ WHERE g.tenant_id = :st AND g.device_id = :rd1
+   AND g.recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 5 minutes';
+
+-- a phone that cannot scan again reports its last scan with growing ages:
+-- the learner's 10:40 scan of yesterday, 25 minutes later with ages of 25
+-- minutes, is that same scan (no replay); with ages of a minute it claims
+-- a new scan identical to an old one (a replay)
+SELECT jsonb_agg(x.ap || jsonb_build_object('age_s', 1500) ORDER BY x.ord) AS aged,
+       jsonb_agg(x.ap || jsonb_build_object('age_s', 60) ORDER BY x.ord) AS fresh
+  FROM fieldops.fix f, jsonb_array_elements(f.wifi) WITH ORDINALITY AS x(ap, ord)
+ WHERE f.tenant_id = :st AND f.device_id = :rd1
+   AND f.recorded_at = date_trunc('day', now()) - interval '1 day' + interval '10 hours 40 minutes' \gset
+SELECT c.label, f.status, jsonb_path_query_array(f.reasons, '$[*].code') AS codes
+  FROM (VALUES (1, 'the cached scan', 65, 31.23041, :'aged'::jsonb), (2, 'a new scan identical to it', 66, 31.23043, :'fresh'::jsonb)) AS c(k, label, mins, lat, wifi),
+       LATERAL fieldops.ingest_fixes(:st, jsonb_build_array(jsonb_build_object('device_uid', 'radio-phone-1',
+         'recorded_at', to_char((date_trunc('day', now()) - interval '1 day' + make_interval(hours => 10, mins => c.mins)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         'lat', c.lat, 'lon', 121.47368, 'accuracy_m', 5.2, 'altitude_m', 13, 'provider', 'gps', 'wifi', c.wifi))) f
+ ORDER BY c.k;
+SELECT g.recorded_at - g.scanned_at AS scan_age FROM fieldops.fix_fingerprint g
+ WHERE g.tenant_id = :st AND g.device_id = :rd1
+   AND g.recorded_at = date_trunc('day', now()) - interval '1 day' + interval '11 hours 5 minutes';
 
 -- scoring a whole track at once gives what spoof_score() gives each fix
 -- with the (up to 16) fixes before it: a 20-fix walk with one jump away

@@ -59,6 +59,17 @@ DELETE FROM fieldops.radio_map_state WHERE tenant_id IN (:acme, :beta);
 SELECT r ->> 'aps' AS acme_aps, r ->> 'cells' AS acme_cells FROM fieldops.refresh_radio_map(:acme, now()) AS r;
 SELECT fieldops.set_tenant(:beta, false) IS NOT NULL AS beta_chosen;
 SELECT r ->> 'aps' AS beta_aps, r ->> 'cells' AS beta_cells FROM fieldops.refresh_radio_map(:beta, now()) AS r;
+-- replays are found within a tenant only: an hour later Beta's phone
+-- hears exactly the scan Acme's phone heard (no replay: another tenant's),
+-- then exactly its own scan of an hour ago again (a replay)
+SELECT f.idx, jsonb_path_query_array(f.reasons, '$[*].code') @> '["wifi_scan_replay"]' AS replay
+  FROM fieldops.ingest_fixes(:beta, '[{"device_uid": "fix-beta-0001", "recorded_at": "2026-11-13T11:05:00-05:00",
+    "lat": 40.7502, "lon": -73.9802, "accuracy_m": 5.1, "provider": "gps",
+    "wifi": [{"bssid": "00:1a:2b:3c:4d:11", "rssi_dbm": -55}, {"bssid": "00:1a:2b:3c:4d:12", "rssi_dbm": -66}, {"bssid": "00:1a:2b:3c:4d:13", "rssi_dbm": -72}]},
+   {"device_uid": "fix-beta-0001", "recorded_at": "2026-11-13T11:06:00-05:00",
+    "lat": 40.7501, "lon": -73.9803, "accuracy_m": 5.3, "provider": "gps",
+    "wifi": [{"bssid": "00:1a:2b:3c:4d:01", "rssi_dbm": -51}, {"bssid": "00:1a:2b:3c:4d:02", "rssi_dbm": -63}, {"bssid": "00:1a:2b:3c:4d:03", "rssi_dbm": -70}]}]') f
+ ORDER BY f.idx;
 -- an alert on one of each tenant's stored fixes (as a red score would raise)
 INSERT INTO fieldops.fix_alert (tenant_id, fix_id, device_id, worker_id, recorded_at, score, reasons, model_version)
 SELECT DISTINCT ON (f.tenant_id) f.tenant_id, f.fix_id, f.device_id, f.worker_id, f.recorded_at, 90,

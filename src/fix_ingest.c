@@ -53,6 +53,7 @@
 #include "utils/uuid.h"
 
 #include "fix_obs.h"
+#include "fix_replay.h"
 #include "geo_kernel.h"
 #include "spoof.h"
 #include "worktime_core.h"
@@ -137,6 +138,7 @@ typedef struct Elem
 	TimestampTz day_start;
 	TimestampTz next_day_start;
 	bytea	   *sdig;
+	double		scan_age;		/* how long before the fix its scan was taken: s, NAN unknown */
 	bytea	   *pdig;
 	int			integrity;
 	bool		scan_replay;
@@ -236,7 +238,7 @@ typedef struct Ingest
 	TimestampTz expired_before;
 	TimestampTz future_after;
 	bool		skip;
-	bool		orphan_fingerprints;	/* store them with ON CONFLICT DO NOTHING */
+	bool		orphan_fingerprints;	/* store them with ON CONFLICT DO UPDATE */
 	bool		has_skew;
 	int64		skew_ms;
 	SpoofModel	model;			/* in force */
@@ -442,39 +444,29 @@ static Stmt q_foreign = {
 };
 
 /*
- * Replays: the same scan seen with another fix (another device, or 10
- * minutes apart), the same GNSS position on an earlier local day.  The
- * same statement stores the new fixes' fingerprints ($8..$10): its lookup
- * does not see them (one snapshot for the whole statement), and one
- * statement instead of two was a tenth of the time spent on them.  If the
- * fixes are not stored after all, the error rolls these rows back too.
- * A fingerprint can outlive its fix (one deleted by hand): when a new
- * fingerprint meets one, the attempt is run again with ON CONFLICT DO
- * NOTHING, which costs a check per row and so is not the default.
+ * The new fixes' replay fingerprints ($2..$6: device, time, scan digest,
+ * when the scan was taken, position digest), stored after their lookups
+ * (fix_replay.c).  If the fixes are not stored after all, the error rolls
+ * these rows back too.  A fingerprint can outlive its fix (one deleted by
+ * hand): when a new fix meets one, the attempt is run again with ON
+ * CONFLICT DO UPDATE, which costs a check per row and so is not the
+ * default.
  */
 #define FINGERPRINTS_SQL(on_conflict) \
-	"WITH ins AS (" \
-	"    INSERT INTO fieldops.fix_fingerprint (tenant_id, digest, device_id, recorded_at)" \
-	"    SELECT $1, v.d, v.dev, v.at FROM unnest($8::uuid[], $9::bigint[], $10::timestamptz[]) AS v(d, dev, at)" \
-	on_conflict ")" \
-	"SELECT u.k," \
-	"       u.sdig IS NOT NULL AND EXISTS (" \
-	"           SELECT 1 FROM fieldops.fix_fingerprint g" \
-	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.sdig" \
-	"              AND (g.device_id OPERATOR(pg_catalog.<>) u.dev" \
-	"                   OR pg_catalog.abs(pg_catalog.extract('epoch', g.recorded_at OPERATOR(pg_catalog.-) u.at)) OPERATOR(pg_catalog.>) 600))," \
-	"       u.pdig IS NOT NULL AND EXISTS (" \
-	"           SELECT 1 FROM fieldops.fix_fingerprint g" \
-	"            WHERE g.tenant_id OPERATOR(pg_catalog.=) $1 AND g.digest OPERATOR(pg_catalog.=) u.pdig" \
-	"              AND g.recorded_at OPERATOR(pg_catalog.<) u.day_start)" \
-	"  FROM unnest($2::integer[], $3::uuid[], $4::uuid[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])" \
-	"       AS u(k, sdig, pdig, dev, at, day_start)"
+	"INSERT INTO fieldops.fix_fingerprint AS f (tenant_id, device_id, recorded_at, scan_digest, scanned_at, point_digest)" \
+	"SELECT $1, u.dev, u.at, u.sdig, u.sat, u.pdig" \
+	"  FROM unnest($2::bigint[], $3::timestamptz[], $4::uuid[], $5::timestamptz[], $6::uuid[]) AS u(dev, at, sdig, sat, pdig)" \
+	on_conflict
 #define FINGERPRINTS_TYPES \
-	{INT8OID, INT4ARRAYOID, UUIDARRAYOID, UUIDARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, \
-	 UUIDARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}
+	{INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, UUIDARRAYOID, TIMESTAMPTZARRAYOID, UUIDARRAYOID}
 
-static Stmt q_fingerprints = {FINGERPRINTS_SQL(""), 10, FINGERPRINTS_TYPES, NULL};
-static Stmt q_fingerprints_orphans = {FINGERPRINTS_SQL(" ON CONFLICT DO NOTHING"), 10, FINGERPRINTS_TYPES, NULL};
+static Stmt q_fingerprints = {FINGERPRINTS_SQL(""), 6, FINGERPRINTS_TYPES, NULL};
+static Stmt q_fingerprints_orphans = {
+	FINGERPRINTS_SQL(" ON CONFLICT (tenant_id, device_id, recorded_at) DO UPDATE"
+					 " SET scan_digest = EXCLUDED.scan_digest, scanned_at = EXCLUDED.scanned_at,"
+					 " point_digest = EXCLUDED.point_digest"),
+	6, FINGERPRINTS_TYPES, NULL
+};
 
 /*
  * Store.  No ON CONFLICT: every batch locks its devices before it looks
@@ -505,26 +497,37 @@ static Stmt q_insert = {
 	"       AS u(dev, worker, at, lon, lat, acc, alt, spd, brg, prov, mock, sats, cn0m, cn0sd,"
 	"            wifi, cells, ip, integrity, cust, score, band, reasons, model)"
 	" RETURNING f.device_id, f.recorded_at, f.fix_id),"
-	/* when each device was last heard of and, with sent_at ($25), its clock offset */
-	"seen AS ("
-	"UPDATE fieldops.device d"
-	"   SET last_seen_at = GREATEST(d.last_seen_at, m.last_at),"
-	"       clock_skew_ms = COALESCE($25, d.clock_skew_ms)"
-	"  FROM (SELECT i.device_id, pg_catalog.max(i.recorded_at) AS last_at FROM ins i GROUP BY i.device_id) m"
-	" WHERE d.tenant_id OPERATOR(pg_catalog.=) $1 AND d.device_id OPERATOR(pg_catalog.=) m.device_id"
-	"   AND (d.last_seen_at IS NULL OR d.last_seen_at OPERATOR(pg_catalog.<) m.last_at"
-	"        OR d.clock_skew_ms IS DISTINCT FROM COALESCE($25, d.clock_skew_ms))),"
-	/* the devices' newest fixes after this batch ($26, $27: see device_recent) */
+	/* the devices' newest fixes after this batch ($25, $26: see device_recent) */
 	"recent AS ("
 	"INSERT INTO fieldops.device_recent AS r (tenant_id, device_id, fixes)"
-	"SELECT $1, c.dev, c.fixes FROM unnest($26::bigint[], $27::bytea[]) AS c(dev, fixes)"
+	"SELECT $1, c.dev, c.fixes FROM unnest($25::bigint[], $26::bytea[]) AS c(dev, fixes)"
 	"    ON CONFLICT (tenant_id, device_id) DO UPDATE SET fixes = EXCLUDED.fixes)"
 	"SELECT i.device_id, i.recorded_at, i.fix_id FROM ins i",
-	27, {INT8OID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
+	26, {INT8OID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID,
 		FLOAT4ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
 		INT2ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID, JSONBARRAYOID, JSONBARRAYOID, INETARRAYOID,
-		JSONBARRAYOID, INT8ARRAYOID, INT2ARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID, INT8OID,
+		JSONBARRAYOID, INT8ARRAYOID, INT2ARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID,
 	INT8ARRAYOID, BYTEAARRAYOID}, NULL
+};
+
+/*
+ * When each device was last heard of and, with sent_at ($4), its clock
+ * offset.  Run by the batch's transaction itself, after the subtransaction
+ * that stored the fixes: the batch locked the devices' rows, and an update
+ * by a subtransaction of a row its parent locked makes a MultiXact (the
+ * lock must survive the subtransaction's abort), which every later look at
+ * that row -- the foreign-key check of each stored fix among them -- then
+ * has to resolve.
+ */
+static Stmt q_seen = {
+	"UPDATE fieldops.device d"
+	"   SET last_seen_at = GREATEST(d.last_seen_at, m.last_at),"
+	"       clock_skew_ms = COALESCE($4, d.clock_skew_ms)"
+	"  FROM unnest($2::bigint[], $3::timestamptz[]) AS m(device_id, last_at)"
+	" WHERE d.tenant_id OPERATOR(pg_catalog.=) $1 AND d.device_id OPERATOR(pg_catalog.=) m.device_id"
+	"   AND (d.last_seen_at IS NULL OR d.last_seen_at OPERATOR(pg_catalog.<) m.last_at"
+	"        OR d.clock_skew_ms IS DISTINCT FROM COALESCE($4, d.clock_skew_ms))",
+	4, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8OID}, NULL
 };
 
 static Stmt q_alerts = {
@@ -2146,7 +2149,7 @@ score_new(Ingest *g)
 			JsonbValue	x;
 			JsonbIteratorToken tok;
 
-			e->sdig = fix_obs_scan_digest(e->obs.wifi);
+			e->sdig = fix_obs_scan_digest(e->obs.wifi, &e->scan_age);
 			while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
 			{
 				JsonbValue *b;
@@ -2278,78 +2281,66 @@ score_new(Ingest *g)
 		}
 	}
 
-	/* replays: the scans and GNSS positions seen before; the new ones are stored */
+	/* replays: the scans and positions seen before (fix_replay.c); then the new ones are stored */
 	{
-		Column		k,
-					sd,
-					pd,
-					dev,
+		ReplayProbe *probes = palloc0(sizeof(ReplayProbe) * g->n);
+		int		   *elem_of = palloc(sizeof(int) * g->n);
+		int			np = 0;
+		Column		dev,
 					at,
-					ds,
-					fd,
-					fdev,
-					fat;
+					sd,
+					sat,
+					pd;
 
-		column_init(&k, g->n);
-		column_init(&sd, g->n);
-		column_init(&pd, g->n);
 		column_init(&dev, g->n);
 		column_init(&at, g->n);
-		column_init(&ds, g->n);
-		column_init(&fd, 2 * g->n);
-		column_init(&fdev, 2 * g->n);
-		column_init(&fat, 2 * g->n);
+		column_init(&sd, g->n);
+		column_init(&sat, g->n);
+		column_init(&pd, g->n);
 		for (int i = 0; i < g->n; i++)
 		{
 			Elem	   *e = &g->e[i];
-			bool		use_p;
-			Datum		dg[2] = {digest_uuid(e->sdig), digest_uuid(e->pdig)};
+			ReplayProbe *p = &probes[np];
 
-			if (!e->store || e->existing)
+			if (!e->store || e->existing || (e->sdig == NULL && e->pdig == NULL))
 				continue;
-			for (int j = 0; j < 2; j++)
-				if (dg[j] != (Datum) 0)
-				{
-					column_add(&fd, dg[j], false);
-					column_add(&fdev, Int64GetDatum(g->devs[e->dev].id), false);
-					column_add(&fat, TimestampTzGetDatum(e->at), false);
-				}
-			/* (an external receiver's exact repeats are not replays) */
-			use_p = e->pdig != NULL && !g->devs[e->dev].external_gnss;
-			if (e->sdig == NULL && !use_p)
-				continue;
-			column_add(&k, Int32GetDatum(i), false);
-			column_add(&sd, dg[0], e->sdig == NULL);
-			column_add(&pd, dg[1], !use_p);
-			column_add(&dev, Int64GetDatum(g->devs[e->dev].id), false);
-			column_add(&at, TimestampTzGetDatum(e->at), false);
-			column_add(&ds, TimestampTzGetDatum(e->day_start), false);
-		}
-		if (k.n > 0 || fd.n > 0)
-		{
-			args[1] = column_array(&k, INT4OID);
-			args[2] = column_array(&sd, UUIDOID);
-			args[3] = column_array(&pd, UUIDOID);
-			args[4] = column_array(&dev, INT8OID);
-			args[5] = column_array(&at, TIMESTAMPTZOID);
-			args[6] = column_array(&ds, TIMESTAMPTZOID);
-			args[7] = column_array(&fd, UUIDOID);
-			args[8] = column_array(&fdev, INT8OID);
-			args[9] = column_array(&fat, TIMESTAMPTZOID);
-			rows = run(g->orphan_fingerprints ? &q_fingerprints_orphans : &q_fingerprints, args, NULL, false, SPI_OK_SELECT);
-			for (uint64 r = 0; r < rows; r++)
+			p->device_id = g->devs[e->dev].id;
+			p->scanned_at = e->at;
+			p->day_start = e->day_start;
+			if (e->sdig != NULL)
 			{
-				bool		isnull;
-				int			i = DatumGetInt32(col(r, 1, &isnull));
-				Datum		v;
-
-				if (i < 0 || i >= g->n)
-					continue;
-				v = col(r, 2, &isnull);
-				g->e[i].scan_replay = !isnull && DatumGetBool(v);
-				v = col(r, 3, &isnull);
-				g->e[i].same_coords = !isnull && DatumGetBool(v);
+				p->has_scan = true;
+				memcpy(p->scan.data, DatumGetUUIDP(digest_uuid(e->sdig))->data, UUID_LEN);
+				if (!isnan(e->scan_age))
+					p->scanned_at -= (TimestampTz) llround(e->scan_age * USECS_PER_SEC);
 			}
+			/* (an external receiver's exact repeats are not replays) */
+			if (e->pdig != NULL && !g->devs[e->dev].external_gnss)
+			{
+				p->look_point = true;
+				memcpy(p->point.data, DatumGetUUIDP(digest_uuid(e->pdig))->data, UUID_LEN);
+			}
+			column_add(&dev, Int64GetDatum(p->device_id), false);
+			column_add(&at, TimestampTzGetDatum(e->at), false);
+			column_add(&sd, digest_uuid(e->sdig), e->sdig == NULL);
+			column_add(&sat, TimestampTzGetDatum(p->scanned_at), e->sdig == NULL);
+			column_add(&pd, digest_uuid(e->pdig), e->pdig == NULL);
+			elem_of[np++] = i;
+		}
+		if (np > 0)
+		{
+			fix_replay_probe(g->tenant, probes, np);
+			for (int j = 0; j < np; j++)
+			{
+				g->e[elem_of[j]].scan_replay = probes[j].scan_replay;
+				g->e[elem_of[j]].same_coords = probes[j].same_coords;
+			}
+			args[1] = column_array(&dev, INT8OID);
+			args[2] = column_array(&at, TIMESTAMPTZOID);
+			args[3] = column_array(&sd, UUIDOID);
+			args[4] = column_array(&sat, TIMESTAMPTZOID);
+			args[5] = column_array(&pd, UUIDOID);
+			run(g->orphan_fingerprints ? &q_fingerprints_orphans : &q_fingerprints, args, NULL, false, SPI_OK_INSERT);
 		}
 	}
 
@@ -2567,8 +2558,8 @@ store_new(Ingest *g)
 		JSONBOID, INT8OID, INT2OID, TEXTOID, JSONBOID, TEXTOID
 	};
 	Column		c[C__N];
-	Datum		args[C__N + 4];
-	char		nulls[C__N + 4];
+	Datum		args[C__N + 3];
+	char		nulls[C__N + 3];
 	uint64		rows;
 	int			nnew = 0;
 	Column		dev,
@@ -2616,8 +2607,6 @@ store_new(Ingest *g)
 	for (int j = 0; j < C__N; j++)
 		args[j + 1] = column_array(&c[j], types[j]);
 	memset(nulls, ' ', sizeof(nulls));
-	args[C__N + 1] = Int64GetDatum(g->skew_ms);
-	nulls[C__N + 1] = g->has_skew ? ' ' : 'n';
 	column_init(&rdev, g->ndev);
 	column_init(&rfixes, g->ndev);
 	for (int k = 0; k < g->ndev; k++)
@@ -2626,8 +2615,8 @@ store_new(Ingest *g)
 			column_add(&rdev, Int64GetDatum(g->devs[k].id), false);
 			column_add(&rfixes, PointerGetDatum(g->devs[k].recent_new), false);
 		}
-	args[C__N + 2] = column_array(&rdev, INT8OID);
-	args[C__N + 3] = column_array(&rfixes, BYTEAOID);
+	args[C__N + 1] = column_array(&rdev, INT8OID);
+	args[C__N + 2] = column_array(&rfixes, BYTEAOID);
 	rows = run(&q_insert, args, nulls, false, SPI_OK_SELECT);
 
 	/* the new fixes' ids (RETURNING gives them in the order of the rows: checked) */
@@ -2683,7 +2672,7 @@ store_new(Ingest *g)
  * batch holds its devices, so no other batch can have stored it).  Nothing
  * of the attempt is kept; the next one is planned anew and sees the new
  * partition and those fixes.  A fingerprint that outlived its fix (23505
- * on fix_fingerprint) makes the next attempt keep the stored one.
+ * on fix_fingerprint) makes the next attempt replace it.
  */
 static void
 score_and_store(Ingest *g)
@@ -2719,7 +2708,7 @@ score_and_store(Ingest *g)
 			if (attempt < 3 && edata->table_name != NULL && edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION &&
 				strcmp(edata->table_name, "fix_fingerprint") == 0 && !g->orphan_fingerprints)
 			{
-				/* a fingerprint that outlived its fix: again, keeping it */
+				/* a fingerprint that outlived its fix: again, replacing it */
 				FreeErrorData(edata);
 				g->orphan_fingerprints = true;
 				retry = true;
@@ -2751,6 +2740,49 @@ score_and_store(Ingest *g)
 			e->scan_replay = e->same_coords = e->mcc_foreign = false;
 		}
 	}
+}
+
+/*
+ * The devices' last contact and clock offset after the batch (q_seen), by
+ * the batch's own transaction: see q_seen for why not in the
+ * subtransaction that stored the fixes.
+ */
+static void
+mark_seen(Ingest *g)
+{
+	TimestampTz *last = palloc0(sizeof(TimestampTz) * Max(g->ndev, 1));
+	bool	   *has = palloc0(sizeof(bool) * Max(g->ndev, 1));
+	Column		dev,
+				at;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	for (int i = 0; i < g->n; i++)
+	{
+		Elem	   *e = &g->e[i];
+
+		if (e->has_fix && !e->existing && (!has[e->dev] || e->at > last[e->dev]))
+		{
+			has[e->dev] = true;
+			last[e->dev] = e->at;
+		}
+	}
+	column_init(&dev, g->ndev);
+	column_init(&at, g->ndev);
+	for (int k = 0; k < g->ndev; k++)
+		if (has[k])
+		{
+			column_add(&dev, Int64GetDatum(g->devs[k].id), false);
+			column_add(&at, TimestampTzGetDatum(last[k]), false);
+		}
+	if (dev.n == 0)
+		return;
+	args[0] = Int64GetDatum(g->tenant);
+	args[1] = column_array(&dev, INT8OID);
+	args[2] = column_array(&at, TIMESTAMPTZOID);
+	args[3] = Int64GetDatum(g->skew_ms);
+	nulls[3] = g->has_skew ? ' ' : 'n';
+	run(&q_seen, args, nulls, false, SPI_OK_UPDATE);
 }
 
 /*
@@ -2914,6 +2946,7 @@ fieldops_ingest_fixes(PG_FUNCTION_ARGS)
 				 errhint("Correct the element, or pass p_options => '{\"on_error\": \"skip\"}' to store the valid fixes and get the others back as rejected.")));
 
 	score_and_store(&g);
+	mark_seen(&g);
 
 	/* one row per element */
 	for (int i = 0; i < g.n; i++)

@@ -28,7 +28,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation_d.h"
-#include "common/md5.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -41,6 +40,8 @@
 #include "utils/numeric.h"
 
 #include "fix_obs.h"
+
+#include <openssl/evp.h>
 
 PG_FUNCTION_INFO_V1(fieldops_fix_observations);
 
@@ -620,17 +621,31 @@ fieldops_fix_observations(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
-/* an MD5 digest as a bytea, or an error naming what it was for */
+/*
+ * An MD5 digest as a bytea, or an error naming what it was for.  OpenSSL
+ * directly, with the algorithm fetched once per backend: pg_md5_binary()
+ * fetches it anew for every digest (OpenSSL 3's implicit fetch), which was
+ * most of the cost of two digests per ingested fix.
+ */
 static bytea *
 digest_md5(const char *s, size_t len, const char *what)
 {
+	static EVP_MD *md5 = NULL;
+	static EVP_MD_CTX *ctx = NULL;
 	bytea	   *out = palloc(VARHDRSZ + 16);
-	const char *errstr = NULL;
+	unsigned int outlen = 0;
 
-	if (!pg_md5_binary(s, len, VARDATA(out), &errstr))
+	if (md5 == NULL)
+		md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	if (ctx == NULL)
+		ctx = EVP_MD_CTX_new();
+	if (md5 == NULL || ctx == NULL ||
+		!EVP_DigestInit_ex2(ctx, md5, NULL) || !EVP_DigestUpdate(ctx, s, len) ||
+		!EVP_DigestFinal_ex(ctx, (unsigned char *) VARDATA(out), &outlen) || outlen != 16)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute the MD5 digest of %s: %s", what, errstr)));
+				 errmsg("could not compute the MD5 digest of %s", what),
+				 errhint("MD5 must be available from OpenSSL's default provider (it is not in FIPS mode).")));
 	SET_VARSIZE(out, VARHDRSZ + 16);
 	return out;
 }
@@ -651,10 +666,13 @@ scan_item_cmp(const void *a, const void *b)
  * fieldops.fix_scan_digest(p_wifi jsonb) -> bytea: the MD5 of a normalised
  * scan as "s" and its "bssid/rssi" pairs sorted by BSSID, joined by
  * commas; NULL for fewer than 3 access points or any without an RSSI (so
- * common a scan proves nothing when it repeats).
+ * common a scan proves nothing when it repeats).  *age_s (when not NULL)
+ * is set to the smallest age_s of its access points, NAN if none says: how
+ * long before the fix the scan was taken (a cached scan is reported again
+ * with older ages).
  */
 bytea *
-fix_obs_scan_digest(Jsonb *wifi)
+fix_obs_scan_digest(Jsonb *wifi, double *age_s)
 {
 	JsonbIterator *it;
 	JsonbValue	e;
@@ -663,6 +681,8 @@ fix_obs_scan_digest(Jsonb *wifi)
 	int			n = 0;
 	StringInfoData buf;
 
+	if (age_s != NULL)
+		*age_s = NAN;
 	if (!JB_ROOT_IS_ARRAY(wifi) || JB_ROOT_IS_SCALAR(wifi) || JB_ROOT_COUNT(wifi) < 3)
 		return NULL;
 	items = palloc(sizeof(ScanItem) * JB_ROOT_COUNT(wifi));
@@ -683,6 +703,15 @@ fix_obs_scan_digest(Jsonb *wifi)
 		items[n].bssid = pnstrdup(b->val.string.val, b->val.string.len);
 		items[n].rssi = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(r->val.numeric)));
 		n++;
+		if (age_s != NULL)
+		{
+			JsonbValue *a = fix_obs_key(e.val.binary.data, "age_s");
+			double		v;
+
+			if (a != NULL && a->type == jbvNumeric && (v = fix_obs_num_double(a)) >= 0 &&
+				(isnan(*age_s) || v < *age_s))
+				*age_s = v;
+		}
 	}
 	qsort(items, n, sizeof(ScanItem), scan_item_cmp);
 	initStringInfo(&buf);
@@ -696,7 +725,7 @@ PG_FUNCTION_INFO_V1(fieldops_fix_scan_digest);
 Datum
 fieldops_fix_scan_digest(PG_FUNCTION_ARGS)
 {
-	bytea	   *d = fix_obs_scan_digest(PG_GETARG_JSONB_P(0));
+	bytea	   *d = fix_obs_scan_digest(PG_GETARG_JSONB_P(0), NULL);
 
 	if (d == NULL)
 		PG_RETURN_NULL();

@@ -53,7 +53,7 @@ extern char *fix_obs_key_list(const char *const *keys, int nkeys);
 extern JsonbValue *fix_obs_key(JsonbContainer *jc, const char *key);
 extern bool fix_obs_num_ok(JsonbValue *v, int64 lo, int64 hi, bool integral);
 extern double fix_obs_num_double(JsonbValue *v);
-extern bytea *fix_obs_scan_digest(Jsonb *wifi);
+extern bytea *fix_obs_scan_digest(Jsonb *wifi, double *age_s);
 extern bool fix_obs_serving_cell(Jsonb *cells, int64 key[4], JsonbValue *cell);
 extern bytea *fix_obs_point_digest(double lat, double lon);
 

@@ -177,14 +177,18 @@ for my $t ($t1, $t2)
 		      AND b.tenant_id = d.tenant_id AND b.device_id = d.device_id AND b.unbound_at IS NULL;});
 }
 
-# a batch of fixes of one phone, recorded at now() minus each interval
+# a batch of fixes of one phone, recorded at now() minus each interval;
+# an interval of days counts back from today's noon (UTC), so that the
+# fixes of one day share a daily partition at any time of day
 sub fix_batch
 {
 	my ($uid, @ago) = @_;
 	my $items = join(', ', map { "'$_'" } @ago);
 	return qq{(SELECT jsonb_agg(jsonb_build_object(
 	            'device_uid', '$uid',
-	            'recorded_at', to_char(now() - a::interval, 'YYYY-MM-DD"T"HH24:MI:SS.USOF'),
+	            'recorded_at', to_char(CASE WHEN a LIKE '%day%'
+	                                        THEN (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '12 hours') AT TIME ZONE 'UTC'
+	                                        ELSE now() END - a::interval, 'YYYY-MM-DD"T"HH24:MI:SS.USOF'),
 	            'lat', 31.2304 + 0.001 * n, 'lon', 121.4737, 'provider', 'gps', 'accuracy_m', 8) ORDER BY n)
 	          FROM unnest(ARRAY[$items]) WITH ORDINALITY AS x(a, n))};
 }
@@ -203,10 +207,14 @@ sub ingest
 		   COMMIT;});
 }
 
-like(ingest($src, $t1, fix_batch($phone{$t1}, '60 minutes', '50 minutes', '40 minutes',
+# (the recent fixes are minutes old: in the first minutes of a UTC day
+# they would fall on two days, so wait until they cannot)
+my $utc_s = sql($src, q{SELECT extract(epoch FROM now() - date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::int});
+sleep(240 - $utc_s) if $utc_s < 240;
+like(ingest($src, $t1, fix_batch($phone{$t1}, '3 minutes', '2 minutes', '1 minutes',
 	'3 days', '3 days 10 minutes', '5 days', '5 days 10 minutes')),
 	qr/^f\nstored(,stored){6}$/, 'tenant 1 stores 7 fixes');
-like(ingest($src, $t2, fix_batch($phone{$t2}, '60 minutes', '5 days')),
+like(ingest($src, $t2, fix_batch($phone{$t2}, '2 minutes', '5 days')),
 	qr/^f\nstored,stored$/, 'tenant 2 stores 2 fixes');
 is( sql($src,
 		q{SELECT string_agg(partition_name || ':' || rows_moved, ',')
