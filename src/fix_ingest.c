@@ -12,8 +12,9 @@
  * once, into C structs; the database is asked only what it alone knows,
  * with one prepared statement per kind of fact (the devices, locked; their
  * bindings; the workers; the customers; the stored fixes around the batch;
- * the radio map entries of the batch's access points and cells; the replay
- * fingerprints), each taking the whole batch's keys as arrays; the scorer's
+ * the radio map entries of the batch's access points and cells), each
+ * taking the whole batch's keys as arrays; the replay fingerprints are
+ * probed in their hash indexes directly (fix_replay.c); the scorer's
  * structs are filled directly and the core (spoof_core.c) is called per
  * fix; and the rows are stored by one INSERT from arrays.
  *
