@@ -53,8 +53,8 @@ SELECT fieldops.upsert_customer(:acme, 'CRM-0002', '联华超市 Lianhua', p_own
 SELECT topic, payload ? 'previous_owner_worker_id' AS has_previous FROM fieldops.outbox
  WHERE aggregate_type = 'customer' ORDER BY event_id;
 
--- a leaver's customers go to the leaver's manager; without an active
--- manager they stay and the result says how many
+-- a leaver's customers go to the leaver's manager (the default pool rule
+-- owner_left); without an active manager they go back to their pool
 SELECT fieldops.upsert_worker(:acme, 'E110', '周杰 Zhou Jie', p_manager_id => :boss) AS zhou \gset
 SELECT fieldops.upsert_worker(:acme, 'E111', '吴芳 Wu Fang') AS wu \gset
 SELECT fieldops.upsert_customer(:acme, 'CRM-01' || i, 'Shop ' || i, p_owner_worker_id => CASE WHEN i <= 3 THEN :zhou ELSE :wu END) > 0 AS created
@@ -63,8 +63,8 @@ SELECT fieldops.worker_leave(:acme, :zhou, '2026-11-02') - 'left_on' AS zhou_lea
 SELECT fieldops.worker_leave(:acme, :wu, '2026-11-02') - 'left_on' AS wu_leaves;
 SELECT owner_worker_id = :boss AS to_boss, owner_worker_id = :wu AS kept_by_wu, count(*)
   FROM fieldops.customer WHERE external_ref LIKE 'CRM-01_' GROUP BY 1, 2 ORDER BY 1, 2;
-SELECT count(*) AS owner_changed_events FROM fieldops.outbox
- WHERE topic = 'customer.owner_changed' AND payload ->> 'reason' = 'owner_left';
+SELECT topic, count(*) AS owner_left_events FROM fieldops.outbox
+ WHERE topic IN ('customer.transferred', 'customer.released') AND payload ->> 'rule' = 'owner_left' GROUP BY 1 ORDER BY 1;
 
 -- nearest customers use the GiST index (the sample is tiny, so tell the planner)
 SET enable_seqscan = off;

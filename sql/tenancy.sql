@@ -81,6 +81,16 @@ SELECT fieldops.upsert_worker(:acme, 'E106', '黄敏 Huang Min') AS huang \gset
 SELECT device_id AS huangphone FROM fieldops.register_device(:acme, 'acme-tenancy-0001', :huang, 'android') \gset
 SELECT fieldops.upsert_customer(:acme, 'TEN-C1', '全家 FamilyMart', ST_SetSRID(ST_MakePoint(121.47, 31.23), 4326)) AS fm \gset
 SELECT pg_temp.photo_rows(:acme, :huang, :huangphone, :fm, 'acme key') AS acme_photo;
+-- pool rows of both tenants: an administrator of the default pool, and a
+-- claim of a pooled customer (a claim counter)
+SELECT fieldops.upsert_customer(:acme, 'TEN-C2', '罗森 Lawson', ST_SetSRID(ST_MakePoint(121.48, 31.23), 4326)) AS lawson \gset
+SELECT fieldops.set_pool_admin(:acme, NULL, :huang) AS acme_pool_admin,
+       fieldops.claim_customer(:acme, :lawson, :huang) AS acme_claim;
+SELECT fieldops.set_tenant(:beta, false) IS NOT NULL AS beta_chosen;
+SELECT fieldops.upsert_customer(:beta, 'TEN-NY2', 'Corner Deli', ST_SetSRID(ST_MakePoint(-73.99, 40.75), 4326)) AS deli \gset
+SELECT fieldops.set_pool_admin(:beta, NULL, :pat) AS beta_pool_admin,
+       fieldops.claim_customer(:beta, :deli, :pat) AS beta_claim;
+SELECT count(*) AS pool_invariant_violations FROM fieldops.check_pool_invariants();
 RESET ALL;
 
 -- the tenant tables: every table of the extension with a tenant_id column

@@ -12,9 +12,10 @@ DECLARE
     n_devices integer;
     n_reports integer;
     n_moved integer := 0;
+    n_released integer := 0;
     n_kept integer;
     v_heir bigint;
-    c record;
+    v_moved integer[];
 BEGIN
     -- lock order, the same everywhere: workers (top-down), then devices,
     -- then bindings (register_device: worker, device, binding)
@@ -40,26 +41,15 @@ BEGIN
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
        AND unbound_at IS NULL;
 
-    -- customers go to the leaver's manager when that manager is active (the
-    -- customer-pool module may release them to a pool instead); otherwise
-    -- they stay with the leaver and the event says how many
+    -- customers: to the leaver's manager (when active) or back to their
+    -- pool, as each customer's pool rule owner_left says (32_pool.sql)
     SELECT m.worker_id INTO v_heir FROM fieldops.worker m
      WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) p_worker.manager_id
        AND m.status OPERATOR(pg_catalog.=) 'active'
        FOR SHARE;
-    IF v_heir IS NOT NULL THEN
-        FOR c IN UPDATE fieldops.customer
-                    SET owner_worker_id = v_heir, owned_since = pg_catalog.now(), updated_at = pg_catalog.now()
-                  WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                    AND owner_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id
-                 RETURNING customer_id
-        LOOP
-            PERFORM fieldops.emit_event(p_tenant_id, 'customer.owner_changed', 'customer', c.customer_id,
-                pg_catalog.jsonb_build_object('owner_worker_id', v_heir, 'previous_owner_worker_id', p_worker.worker_id,
-                                              'reason', 'owner_left'));
-            n_moved := n_moved OPERATOR(pg_catalog.+) 1;
-        END LOOP;
-    END IF;
+    v_moved := fieldops.pool_owner_left(p_tenant_id, p_worker.worker_id, v_heir);
+    n_moved := v_moved[1];
+    n_released := v_moved[2];
     SELECT pg_catalog.count(*) INTO n_kept FROM fieldops.customer
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND owner_worker_id OPERATOR(pg_catalog.=) p_worker.worker_id;
 
@@ -71,12 +61,13 @@ BEGIN
                                       'new_manager_of_reports', p_worker.manager_id,
                                       'devices_unbound', n_devices, 'reports_moved', n_reports,
                                       'team_without_lead', CASE WHEN p_worker.is_team_lead THEN p_worker.team_id END,
-                                      'customers_moved', n_moved, 'customers_kept', n_kept));
+                                      'customers_moved', n_moved, 'customers_released', n_released, 'customers_kept', n_kept));
     RETURN pg_catalog.jsonb_build_object('status', 'left', 'left_on', p_worker.left_on,
                                          'devices_unbound', n_devices, 'reports_moved', n_reports,
                                          'team_lead_cleared', p_worker.is_team_lead,
-                                         'customers_moved', n_moved, 'customers_kept', n_kept);
+                                         'customers_moved', n_moved, 'customers_released', n_released,
+                                         'customers_kept', n_kept);
 END
 $$;
 COMMENT ON FUNCTION fieldops.apply_departure(bigint, fieldops.worker) IS
-'Internal: the effects of a departure: unbind devices, move direct reports and owned customers to the leaver''s manager (customers stay when there is no active manager), clear the team lead flag, status left, event worker.left. The caller holds the worker row lock.';
+'Internal: the effects of a departure: unbind devices, move direct reports to the leaver''s manager, hand each owned customer to that manager or back to its pool as its pool''s owner_left rule says (to the pool when there is no active manager), clear the team lead flag, status left, event worker.left. The caller holds the worker row lock.';

@@ -23,6 +23,8 @@ AS $$
      'Delete the tenant''s location fixes older than its fix_retention_days.'),
     ('radio_map', 'fieldops.job_radio_map', 'tenant', interval '15 minutes', '{}'::jsonb,
      'Learn the Wi-Fi access points and cells heard by the tenant''s trusted fixes since the last run (refresh_radio_map()).'),
+    ('pool_release', 'fieldops.job_pool_release', 'tenant', interval '10 minutes', '{"batch": 1000}'::jsonb,
+     'Warn and release customers nobody followed up (or without a deal) back to their pool, per each pool''s rules and inside its release window (tenant-local).'),
     ('photo_nonce_purge', 'fieldops.job_photo_nonce_purge', 'tenant', interval '1 hour', '{"keep_days": 7, "batch": 10000}'::jsonb,
      'Delete photo nonces that expired more than args.keep_days ago.')
 $$;
