@@ -631,7 +631,7 @@ positive(
 positive(q{SELECT count(*) - 12 FROM fieldops.worker}, 'upsert_worker created new workers');
 positive(q{SELECT count(*) FROM fieldops.worker WHERE manager_id IS NOT NULL}, 'workers have managers');
 positive(q{SELECT count(*) FROM fieldops.customer}, 'customers were created');
-positive(q{SELECT count(*) FROM fieldops.outbox WHERE topic = 'customer.owner_changed'},
+positive(q{SELECT count(*) FROM fieldops.outbox WHERE topic IN ('customer.assigned', 'customer.transferred')},
 	'customers changed owner');
 positive(q{SELECT count(*) FROM bench.calls WHERE script = 'customer' AND outcome = 'refused 55000'},
 	'customers were refused to owners who had left');
@@ -686,6 +686,12 @@ none(
 note('deadlocks between API calls: '
 	  . sql(q{SELECT count(*) FROM bench.calls WHERE outcome = 'deadlock'}) . "\n"
 	  . sql(q{SELECT coalesce(string_agg(script || ': ' || message, E'\n'), '') FROM bench.calls WHERE outcome = 'deadlock'}));
+
+# --- the customer pool: concurrent upserts with owners and departures went through its ledger
+none(
+	q{SELECT count(*) FROM fieldops.check_pool_invariants()},
+	'the customer pool invariants hold after the load',
+	q{SELECT string_agg(invariant || ' ' || coalesce(customer_id::text, '') || ' ' || detail, E'\n') FROM fieldops.check_pool_invariants()});
 
 # --- photos
 positive(q{SELECT count(*) FROM fieldops.photo WHERE verdict = 'accepted'}, 'photos were accepted');
