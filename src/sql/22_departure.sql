@@ -71,3 +71,48 @@ END
 $$;
 COMMENT ON FUNCTION fieldops.apply_departure(bigint, fieldops.worker) IS
 'Internal: the effects of a departure: unbind devices, move direct reports to the leaver''s manager, hand each owned customer to that manager or back to its pool as its pool''s owner_left rule says (to the pool when there is no active manager), clear the team lead flag, status left, event worker.left. The caller holds the worker row lock.';
+
+-- The job applies a batch of departures in one transaction; one that
+-- deadlocks with a concurrent call (a customer given to the leaver's report
+-- while the batch holds an earlier leaver's customers) is left for the next
+-- run instead of failing the batch: its subtransaction is undone, the
+-- departure stays scheduled.
+CREATE OR REPLACE FUNCTION fieldops.job_apply_departures(p_tenant_id bigint, p_args jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    w fieldops.worker;
+    v_today date := fieldops.tenant_local_date(p_tenant_id);
+    v_batch integer := COALESCE((p_args ->> 'batch')::integer, 500);
+    n integer := 0;
+    n_seen integer := 0;
+    n_deferred integer := 0;
+BEGIN
+    FOR w IN SELECT * FROM fieldops.worker
+              WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND status OPERATOR(pg_catalog.=) 'active'
+                AND left_on OPERATOR(pg_catalog.<=) v_today
+              ORDER BY worker_id
+              LIMIT v_batch
+                FOR NO KEY UPDATE SKIP LOCKED
+    LOOP
+        n_seen := n_seen OPERATOR(pg_catalog.+) 1;
+        IF w.manager_id IS NOT NULL THEN
+            PERFORM 1 FROM fieldops.worker m
+             WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) w.manager_id
+               FOR SHARE SKIP LOCKED;
+            CONTINUE WHEN NOT FOUND;
+        END IF;
+        BEGIN
+            PERFORM fieldops.apply_departure(p_tenant_id, w);
+            n := n OPERATOR(pg_catalog.+) 1;
+        EXCEPTION WHEN deadlock_detected THEN
+            n_deferred := n_deferred OPERATOR(pg_catalog.+) 1;
+        END;
+    END LOOP;
+    RETURN pg_catalog.jsonb_build_object('departed', n, 'deferred', n_deferred, 'local_date', v_today,
+                                         'more', n_seen OPERATOR(pg_catalog.=) v_batch);
+END
+$$;
+COMMENT ON FUNCTION fieldops.job_apply_departures(bigint, jsonb) IS
+'Job (per tenant): apply scheduled departures whose date has come in the tenant''s time zone; one that deadlocks with a concurrent call is deferred to the next run.';
