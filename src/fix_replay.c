@@ -52,9 +52,6 @@
 
 #include "fix_replay.h"
 
-/* hash indexes have one strategy, equality (access/hash.h, not included for it) */
-#define REPLAY_HASH_EQUAL 1
-
 typedef struct ReplayTable
 {
 	Relation	heap;
@@ -101,7 +98,7 @@ replay_seen(ReplayTable *t, IndexScanDesc scan, int64 tenant, const pg_uuid_t *d
 {
 	ScanKeyData key;
 
-	ScanKeyInit(&key, 1, REPLAY_HASH_EQUAL, F_UUID_EQ, UUIDPGetDatum(digest));
+	ScanKeyInit(&key, 1, HTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(digest));
 	index_rescan(scan, &key, 1, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, t->slot))
 	{

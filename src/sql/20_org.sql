@@ -478,39 +478,7 @@ $$;
 COMMENT ON FUNCTION fieldops.reinstate_worker(bigint, bigint) IS
 'Cancel a scheduled departure or re-hire a worker who left (devices must be registered again).';
 
-CREATE FUNCTION fieldops.job_apply_departures(p_tenant_id bigint, p_args jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
-AS $$
-DECLARE
-    w fieldops.worker;
-    v_today date := fieldops.tenant_local_date(p_tenant_id);
-    v_batch integer := COALESCE((p_args ->> 'batch')::integer, 500);
-    n integer := 0;
-BEGIN
-    FOR w IN SELECT * FROM fieldops.worker
-              WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND status OPERATOR(pg_catalog.=) 'active'
-                AND left_on OPERATOR(pg_catalog.<=) v_today
-              ORDER BY worker_id
-              LIMIT v_batch
-                FOR NO KEY UPDATE SKIP LOCKED
-    LOOP
-        -- apply_departure share-locks the manager (heir); departures lock
-        -- top-down, so take it without waiting, or leave this one for later
-        IF w.manager_id IS NOT NULL THEN
-            PERFORM 1 FROM fieldops.worker m
-             WHERE m.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND m.worker_id OPERATOR(pg_catalog.=) w.manager_id
-               FOR SHARE SKIP LOCKED;
-            CONTINUE WHEN NOT FOUND;
-        END IF;
-        PERFORM fieldops.apply_departure(p_tenant_id, w);
-        n := n OPERATOR(pg_catalog.+) 1;
-    END LOOP;
-    RETURN pg_catalog.jsonb_build_object('departed', n, 'local_date', v_today, 'more', n OPERATOR(pg_catalog.=) v_batch);
-END
-$$;
-COMMENT ON FUNCTION fieldops.job_apply_departures(bigint, jsonb) IS
-'Job (per tenant): apply scheduled departures whose date has come in the tenant''s time zone.';
+-- (job_apply_departures: src/sql/22_departure.sql, changed in 0.2.0)
 
 --
 -- Devices

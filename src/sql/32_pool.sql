@@ -660,6 +660,7 @@ AS $$
 DECLARE
     c fieldops.customer;
     v_pool bigint;
+    v_old_pool bigint;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_customer_arg(p_customer_id, 'p_customer_id');
@@ -684,6 +685,7 @@ BEGIN
     IF c.customer_id IS NULL THEN
         RAISE EXCEPTION 'p_customer_id % is not a customer of tenant %', p_customer_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
+    v_old_pool := c.pool_id;
     UPDATE fieldops.customer
        SET locked = COALESCE(p_locked, locked),
            deal_state = COALESCE(p_deal_state, deal_state),
@@ -696,15 +698,7 @@ BEGIN
            updated_at = pg_catalog.now()
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND customer_id OPERATOR(pg_catalog.=) p_customer_id
     RETURNING * INTO c;
-    IF c.pool_id IS NOT NULL AND v_pool IS NOT NULL AND c.pool_id OPERATOR(pg_catalog.=) v_pool
-       AND c.pooled_since IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM fieldops.pool_event e
-            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND e.customer_id OPERATOR(pg_catalog.=) p_customer_id
-              AND e.event_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.event_id) FROM fieldops.pool_event x
-                                                      WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-                                                        AND x.customer_id OPERATOR(pg_catalog.=) p_customer_id
-                                                        AND x.kind OPERATOR(pg_catalog.<>) 'warned')
-              AND e.pool_id OPERATOR(pg_catalog.=) v_pool) THEN
+    IF v_old_pool IS NOT NULL AND v_pool IS NOT NULL AND v_old_pool OPERATOR(pg_catalog.<>) v_pool THEN
         INSERT INTO fieldops.pool_event (tenant_id, customer_id, at, kind, pool_id, actor, local_day)
         VALUES (p_tenant_id, p_customer_id, pg_catalog.clock_timestamp(), 'moved', v_pool, 'set_customer_state',
                 fieldops.tenant_local_date(p_tenant_id));

@@ -26,8 +26,9 @@ like($out, qr/^t\|f$/m, 'Saturday morning on duty, National Day off');
 like($out, qr/^\d+\|bound\|$/m, 'the phone is bound to Li Na');
 like($out, qr/^0\|(?:stored|off_duty)\|\d+\|green\|\[\]$/m, 'her check-in is stored (off duty or not, by the hour the test runs), scored and green');
 like($out, qr/^0$/m, 'no alert');
+like($out, qr/^claimed\nrecorded\nt$/m, 'Li Na claims the pooled shop, her follow-up is recorded, the pool is healthy');
 my ($published) = $out =~ /^(\d+)\|[a-z_.]+\.[a-z_]+/m;
-is($published, 4, 'the relay published the four events of the session (worker, device, customer created and assigned)');
+is($published, 7, 'the relay published the seven events of the session (worker, device, two customers created, one assigned, one claimed, a follow-up)');
 like($out, qr/customer\.created.*worker\.created|worker\.created.*customer\.created/s, 'worker and customer events among them');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM fieldops.outbox WHERE published_at IS NULL'), '0',
    'nothing left unpublished');
