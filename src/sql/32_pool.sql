@@ -1244,11 +1244,13 @@ CREATE FUNCTION fieldops.check_pool_invariants(p_tenant_id bigint DEFAULT NULL)
 RETURNS TABLE (tenant_id bigint, invariant text, customer_id bigint, worker_id bigint, detail text)
 LANGUAGE sql STABLE
 AS $$
-    WITH c AS (
+    -- (NOT MATERIALIZED: the correlated lookups below must reach the
+    -- tables' indexes; a materialized CTE made them a scan each, O(n^2))
+    WITH c AS NOT MATERIALIZED (
         SELECT * FROM fieldops.customer x WHERE p_tenant_id IS NULL OR x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-    ), o AS (
+    ), o AS NOT MATERIALIZED (
         SELECT * FROM fieldops.customer_ownership x WHERE p_tenant_id IS NULL OR x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-    ), e AS (
+    ), e AS NOT MATERIALIZED (
         SELECT * FROM fieldops.pool_event x WHERE p_tenant_id IS NULL OR x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
     ), last_state AS (
         SELECT DISTINCT ON (e.tenant_id, e.customer_id) e.tenant_id, e.customer_id, e.kind,
