@@ -159,7 +159,7 @@ test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/b
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
 
-.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest calib
+.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest bench-pool calib
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -183,7 +183,7 @@ fuzz:
 	@bash test/fuzz/run.sh
 
 # every benchmark, each reporting ratios against its baseline from the same run
-bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest
+bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest bench-pool
 
 # step kernel vs Karney (PROJ geod_inverse) on the same 10^6 pairs
 bench-geo: test/bench/bin/geo_bench
@@ -208,6 +208,11 @@ calib:
 # ingest_fixes() (batches of 100, scoring on) vs a plain INSERT ... SELECT of the same rows
 bench-ingest:
 	@bash test/bench/ingest_bench.sh
+
+# the customer pool at 10^6 customers: release job vs naive UPDATE, claims
+# at 32 clients vs a guarded UPDATE, map latency with vs without the index
+bench-pool:
+	@bash test/bench/pool_bench.sh
 
 # row-level security, API write path and working hours vs bare SQL
 bench-api:

@@ -1416,27 +1416,58 @@ CREATE FUNCTION fieldops.customers_near(p_tenant_id bigint, p_point geometry, p_
 RETURNS TABLE (customer_id bigint, name text, distance_m float8, owner_worker_id bigint, pool_id bigint, level text, lat float8, lon float8)
 LANGUAGE plpgsql STABLE
 AS $$
+-- The GiST index hands out customers nearest first by planar distance in
+-- degrees (geom <-> point, exact with its recheck); the sphere distance
+-- decides the answer.  A customer dp degrees away (planar) is at least
+-- 0.9999 * R * cos(|lat| + dp) * dp metres away on the sphere (a degree of
+-- longitude shrinks with the cosine of the latitude; 0.9999 covers the
+-- sine and arcsine within 2 degrees), so the walk stops once that bound
+-- exceeds the radius or the p_limit-th best sphere distance found: every
+-- customer not yet seen is farther.  The box of the radius (its longitude
+-- side widened by the latitude) bounds the walk near the poles.
 DECLARE
     v_p geometry := fieldops.check_point(p_point, 'p_point');
     v_dy float8;
     v_dx float8;
+    v_lat float8;
+    v_r float8 := 6371008.8 OPERATOR(pg_catalog.*) pg_catalog.pi() OPERATOR(pg_catalog./) 180.0 OPERATOR(pg_catalog.*) 0.9999;
+    v_ids bigint[] := '{}';
+    v_d float8[] := '{}';
+    v_kth float8 := 'Infinity';
+    v_next integer := p_limit;
+    c record;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     IF v_p IS NULL THEN
         RAISE EXCEPTION 'p_point must not be null' USING ERRCODE = '22004';
     END IF;
     PERFORM fieldops.check_radius(p_radius_m, p_limit);
-    -- a box of the radius in degrees (the longitude side widened by the
-    -- latitude) serves the GiST index; the sphere distance decides
+    v_lat := pg_catalog.abs(public.ST_Y(v_p));
     v_dy := p_radius_m OPERATOR(pg_catalog./) 111000.0;
-    v_dx := LEAST(180.0, p_radius_m OPERATOR(pg_catalog./) (111000.0 OPERATOR(pg_catalog.*) GREATEST(pg_catalog.cosd(LEAST(89.9, pg_catalog.abs(public.ST_Y(v_p)) OPERATOR(pg_catalog.+) v_dy)), 0.001)));
+    v_dx := LEAST(180.0, p_radius_m OPERATOR(pg_catalog./) (111000.0 OPERATOR(pg_catalog.*) GREATEST(pg_catalog.cosd(LEAST(89.9, v_lat OPERATOR(pg_catalog.+) v_dy)), 0.001)));
+    FOR c IN SELECT cu.customer_id, cu.geom OPERATOR(public.<->) v_p AS dp, public.ST_DistanceSphere(cu.geom, v_p) AS d
+               FROM fieldops.customer cu
+              WHERE cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                AND cu.geom OPERATOR(public.&&) public.ST_Expand(v_p, v_dx, v_dy)
+              ORDER BY cu.geom OPERATOR(public.<->) v_p LOOP
+        EXIT WHEN v_r OPERATOR(pg_catalog.*) pg_catalog.cosd(LEAST(90.0, v_lat OPERATOR(pg_catalog.+) c.dp)) OPERATOR(pg_catalog.*) c.dp
+                  OPERATOR(pg_catalog.>) LEAST(p_radius_m, v_kth);
+        CONTINUE WHEN c.d OPERATOR(pg_catalog.>) p_radius_m;
+        v_ids := v_ids OPERATOR(pg_catalog.||) c.customer_id;
+        v_d := v_d OPERATOR(pg_catalog.||) c.d;
+        IF pg_catalog.cardinality(v_ids) OPERATOR(pg_catalog.>=) v_next THEN
+            -- the p_limit-th smallest sphere distance so far (not after
+            -- every customer: a bound a few customers old is larger, so
+            -- the walk only goes on a little longer)
+            SELECT x.d INTO v_kth FROM unnest(v_d) AS x(d) ORDER BY x.d OFFSET p_limit OPERATOR(pg_catalog.-) 1 LIMIT 1;
+            v_next := pg_catalog.cardinality(v_ids) OPERATOR(pg_catalog.+) GREATEST(p_limit OPERATOR(pg_catalog./) 4, 8);
+        END IF;
+    END LOOP;
     RETURN QUERY
-    SELECT x.customer_id, x.name, x.d, x.owner_worker_id, x.pool_id, x.level, public.ST_Y(x.geom), public.ST_X(x.geom)
-      FROM (SELECT c.*, public.ST_DistanceSphere(c.geom, v_p) AS d FROM fieldops.customer c
-             WHERE c.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
-               AND c.geom OPERATOR(public.&&) public.ST_Expand(v_p, v_dx, v_dy)) x
-     WHERE x.d OPERATOR(pg_catalog.<=) p_radius_m
-     ORDER BY x.d, x.customer_id
+    SELECT cu.customer_id, cu.name, k.d, cu.owner_worker_id, cu.pool_id, cu.level, public.ST_Y(cu.geom), public.ST_X(cu.geom)
+      FROM unnest(v_ids, v_d) AS k(id, d)
+      JOIN fieldops.customer cu ON cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND cu.customer_id OPERATOR(pg_catalog.=) k.id
+     ORDER BY k.d, cu.customer_id
      LIMIT p_limit;
 END
 $$;
