@@ -123,7 +123,9 @@ SELECT count(*) AS versions FROM fieldops.pool_rule WHERE tenant_id = :pt AND po
 -- 4. Automatic release: warnings (once), releases, exclusions, a follow-up that wins, the window
 --
 -- owners idle for 27 days (warning window: 30 - 5), 40 days, a VIP and a
--- locked customer 40 days, and one idle 40 days whose follow-up comes in first
+-- locked customer 40 days, and one idle 40 days whose follow-up comes in
+-- first.  Nobody is released without a warning warn_days old: the two
+-- idle 40 days are overdue when the job first sees them, so it warns them
 SELECT fieldops.claim_customer(:pt, c, :ma, :ma) FROM unnest(ARRAY[:s5, :s9, :s10]) c;
 SELECT fieldops.claim_customer(:pt, :s8, :lin, :ma) AS ma_gives_lin_s8;
 SELECT (fieldops.set_customer_state(:pt, :s10, p_locked => true)).locked AS s10_locked;
@@ -145,14 +147,33 @@ SELECT topic, payload ->> 'rule' AS rule, (payload ->> 'days_left')::int BETWEEN
 -- run again: nothing new (the warning is not repeated)
 SELECT fieldops.release_stale_customers(:pt) AS released_again;
 SELECT count(*) AS warnings FROM fieldops.pool_event WHERE tenant_id = :pt AND kind = 'warned';
--- three days on, the warned one is due
-SELECT fieldops.release_stale_customers(:pt, now() + interval '4 days') AS released_later;
-SELECT owner_worker_id IS NULL AS s6_released FROM fieldops.customer WHERE tenant_id = :pt AND customer_id = :s6;
+-- four days on, the warnings are 4 days old (warn_days 5): nothing yet;
+-- six days on, all three go, with their idle days
+SELECT fieldops.release_stale_customers(:pt, now() + interval '4 days') AS released_4_days_on;
+SELECT fieldops.release_stale_customers(:pt, now() + interval '6 days') AS released_6_days_on;
+SELECT c.external_ref, e.rule, e.days, w.name AS previous_owner
+  FROM fieldops.pool_event e JOIN fieldops.customer c USING (tenant_id, customer_id)
+  LEFT JOIN fieldops.worker w ON w.tenant_id = e.tenant_id AND w.worker_id = e.previous_worker_id
+ WHERE e.tenant_id = :pt AND e.kind = 'released' AND e.actor = 'job:pool_release' ORDER BY c.external_ref;
+-- a follow-up that restarts the clock clears the warning: the next idle
+-- period gets its own (a late-synced visit older than the warning included)
+SELECT fieldops.claim_customer(:pt, :s7, :lin, :ma) AS s7_back_to_lin;
+UPDATE fieldops.customer SET owned_since = now() - interval '40 days' WHERE tenant_id = :pt AND customer_id = :s7;
+SELECT fieldops.release_stale_customers(:pt) AS warns_s7;
+SELECT warned_at IS NOT NULL AS warned FROM fieldops.customer WHERE tenant_id = :pt AND customer_id = :s7;
+SELECT fieldops.record_followup(:pt, :s7, :lin, now() - interval '26 days') AS late_visit;
+SELECT warned_at IS NULL AS warning_cleared FROM fieldops.customer WHERE tenant_id = :pt AND customer_id = :s7;
+SELECT fieldops.release_stale_customers(:pt, now() + interval '6 days') AS s7_warned_again_not_released;
+SELECT owner_worker_id = :lin AS lin_keeps_s7, warned_at IS NOT NULL AS warned FROM fieldops.customer WHERE tenant_id = :pt AND customer_id = :s7;
+SELECT fieldops.release_customer(:pt, :s7, :lin) AS lin_gives_s7_back;
 -- a deal rule: released when no deal within 10 days of being owned, unless one came
 SELECT fieldops.create_pool(:pt, 'DEALS', 'Dealers', p_rules => '{"no_deal_days": 10, "warn_days": 0}') AS deals \gset
 SELECT fieldops.upsert_customer(:pt, 'D1', 'Dealer 1', p_owner_worker_id => :cao) AS d1 \gset
 SELECT fieldops.upsert_customer(:pt, 'D2', 'Dealer 2', p_owner_worker_id => :cao) AS d2 \gset
 SELECT count(fieldops.set_customer_state(:pt, d, p_home_pool_id => :deals)) AS dealers FROM unnest(ARRAY[:d1, :d2]) d;
+-- owned customers changing home pool are logged (rehomed), the replay ignores it
+SELECT kind, pool_id = :deals AS to_deals, worker_id = :cao AS owner FROM fieldops.pool_event
+ WHERE tenant_id = :pt AND customer_id IN (:d1, :d2) AND kind = 'rehomed' ORDER BY customer_id;
 UPDATE fieldops.customer SET owned_since = now() - interval '12 days' WHERE tenant_id = :pt AND customer_id IN (:d1, :d2);
 SELECT (fieldops.set_customer_state(:pt, :d2, p_deal_state => 'open', p_deal_at => now() - interval '1 day')).deal_state AS d2_deal;
 SELECT fieldops.release_stale_customers(:pt) AS released_no_deal;
@@ -218,6 +239,11 @@ SELECT count(*) AS in_area FROM fieldops.customers_in_area(:pt, ST_MakeEnvelope(
 SELECT jsonb_array_length(g -> 'features') AS features, g -> 'features' -> 0 -> 'geometry' ->> 'type' AS geometry,
        (SELECT count(*) FROM jsonb_array_elements(g -> 'features') f WHERE f -> 'properties' ->> 'state' = 'owned') AS owned
   FROM fieldops.customers_geojson(:pt, 121.46, 31.22, 121.49, 31.24) g;
+-- a box with more customers than the limit says so
+SELECT jsonb_array_length(g -> 'features') AS features, g -> 'truncated' AS truncated,
+       g -> 'features' -> 0 -> 'properties' ?| ARRAY['pool_code', 'owner_name'] AS says_pool_or_owner,
+       g -> 'features' -> 0 -> 'properties' ? 'home_pool_code' AS home_pool
+  FROM fieldops.customers_geojson(:pt, 121.46, 31.22, 121.49, 31.24, 2) g;
 -- the tile of Shanghai at zoom 12 holds the shops; one over the ocean none
 SELECT length(fieldops.customers_mvt(:pt, 12, 3430, 1673)) > 100 AS shanghai_tile,
        length(fieldops.customers_mvt(:pt, 12, 0, 0)) AS empty_tile;
@@ -244,6 +270,8 @@ SELECT regexp_replace(regress.sqlerr(q), 'left on [0-9-]+', 'left on <today>') A
     (format('SELECT fieldops.record_followup(%s, %s, %s, ''2099-01-01 00:00+00'')', :pt, :s7, :an)),
     (format('SELECT fieldops.create_pool(%s, ''SH-POOL'', ''again'')', :pt)),
     (format('SELECT fieldops.create_pool(%s, ''P9'', ''x'', p_rules => ''{"hold_limit": -1}'')', :pt)),
+    (format('SELECT fieldops.create_pool(%s, ''P9'', ''x'', p_rules => ''{"no_followup_days": 2}'')', :pt)),
+    (format('SELECT fieldops.set_pool_rules(%s, %s, ''{"warn_days": 30}'')', :pt, :shpool)),
     (format('SELECT fieldops.set_pool_rules(%s, NULL, ''{"daily_limit": 3}'')', :pt)),
     (format('SELECT fieldops.set_pool_rules(%s, NULL, ''{"owner_left": "nobody"}'')', :pt)),
     (format('SELECT fieldops.set_pool_rules(%s, NULL, ''{"window_start": "25:00"}'')', :pt)),

@@ -154,7 +154,7 @@ CREATE TABLE fieldops.pool_event (
     event_id            bigserial NOT NULL,
     customer_id         bigint NOT NULL,
     at                  timestamptz NOT NULL,
-    kind                text NOT NULL CHECK (kind IN ('created', 'claimed', 'assigned', 'released', 'transferred', 'warned', 'moved', 'migrated')),
+    kind                text NOT NULL CHECK (kind IN ('created', 'claimed', 'assigned', 'released', 'transferred', 'warned', 'moved', 'rehomed', 'migrated')),
     pool_id             bigint,
     worker_id           bigint,
     previous_worker_id  bigint,
@@ -425,9 +425,20 @@ AS $$
 DECLARE
     r fieldops.pool_rule := fieldops.pool_rules_on(p_tenant_id, p_pool_id, p_from);
     v jsonb;
+    v_warn integer;
+    k text;
 BEGIN
     PERFORM fieldops.check_pool_rules(p_rules);
     v := COALESCE(pg_catalog.to_jsonb(r), '{}') OPERATOR(pg_catalog.||) p_rules;
+    -- the warning must come after taking the customer, before the release
+    v_warn := COALESCE((v ->> 'warn_days')::integer, 3);
+    FOREACH k IN ARRAY ARRAY['no_followup_days', 'no_deal_days'] LOOP
+        IF (v ->> k)::integer OPERATOR(pg_catalog.<=) v_warn THEN
+            RAISE EXCEPTION 'p_rules: warn_days (%) must be less than % (%): every owner would be warned as soon as he takes a customer',
+                v_warn, k, (v ->> k)::integer
+                USING ERRCODE = '22023', HINT = 'Set warn_days with it, e.g. {"' || k || '": 2, "warn_days": 1} (0: no warning).';
+        END IF;
+    END LOOP;
     INSERT INTO fieldops.pool_rule AS t (tenant_id, pool_id, effective_from, no_followup_days, no_deal_days, warn_days, owner_left,
                                    exclude_locked, exclude_dealt, exclude_levels, window_start, window_end,
                                    daily_claim_limit, hold_limit, cooldown_days, protect_minutes, claim_scope)
@@ -661,6 +672,7 @@ DECLARE
     c fieldops.customer;
     v_pool bigint;
     v_old_pool bigint;
+    v_old_home bigint;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_customer_arg(p_customer_id, 'p_customer_id');
@@ -686,6 +698,7 @@ BEGIN
         RAISE EXCEPTION 'p_customer_id % is not a customer of tenant %', p_customer_id, p_tenant_id USING ERRCODE = '23503';
     END IF;
     v_old_pool := c.pool_id;
+    v_old_home := c.home_pool_id;
     UPDATE fieldops.customer
        SET locked = COALESCE(p_locked, locked),
            deal_state = COALESCE(p_deal_state, deal_state),
@@ -701,6 +714,12 @@ BEGIN
     IF v_old_pool IS NOT NULL AND v_pool IS NOT NULL AND v_old_pool OPERATOR(pg_catalog.<>) v_pool THEN
         INSERT INTO fieldops.pool_event (tenant_id, customer_id, at, kind, pool_id, actor, local_day)
         VALUES (p_tenant_id, p_customer_id, pg_catalog.clock_timestamp(), 'moved', v_pool, 'set_customer_state',
+                fieldops.tenant_local_date(p_tenant_id));
+    ELSIF c.owner_worker_id IS NOT NULL AND v_pool IS NOT NULL AND v_old_home OPERATOR(pg_catalog.<>) v_pool THEN
+        -- an owned customer changes the pool whose rules hold and where it
+        -- returns: logged (the replay of owner or pool ignores it)
+        INSERT INTO fieldops.pool_event (tenant_id, customer_id, at, kind, pool_id, worker_id, actor, local_day)
+        VALUES (p_tenant_id, p_customer_id, pg_catalog.clock_timestamp(), 'rehomed', v_pool, c.owner_worker_id, 'set_customer_state',
                 fieldops.tenant_local_date(p_tenant_id));
     END IF;
     RETURN c;
@@ -946,8 +965,13 @@ BEGIN
         -- released (or taken over) before this follow-up came in
         RETURN 'released';
     END IF;
+    -- a follow-up that moves the idle clock starts a new idle period: a
+    -- warning given before it does not count for the next release (a
+    -- follow-up synced late may be older than the warning)
     UPDATE fieldops.customer
-       SET last_followup_at = GREATEST(last_followup_at, v_at), updated_at = pg_catalog.now()
+       SET last_followup_at = GREATEST(last_followup_at, v_at),
+           warned_at = CASE WHEN v_at OPERATOR(pg_catalog.>) idle_since THEN NULL ELSE warned_at END,
+           updated_at = pg_catalog.now()
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND customer_id OPERATOR(pg_catalog.=) p_customer_id;
     PERFORM fieldops.emit_event(p_tenant_id, 'customer.followed_up', 'customer', p_customer_id,
         pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('worker_id', p_worker_id, 'at', v_at, 'note', p_note)));
@@ -1011,6 +1035,7 @@ DECLARE
     v_warn_f timestamptz;
     v_rel_d timestamptz;
     v_warn_d timestamptz;
+    v_warned_by timestamptz;
     v_ids bigint[];
     v_owners bigint[];
     v_held bigint[];
@@ -1035,8 +1060,15 @@ BEGIN
         v_warn_f := v_rel_f OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => r.warn_days);
         v_rel_d := p_now OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => r.no_deal_days);
         v_warn_d := v_rel_d OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => r.warn_days);
-        -- candidates: due, or in the warning period and not yet warned for
-        -- this idle period; the rule's exclusions are never candidates
+        -- a release needs a warning of this idle period at least warn_days
+        -- old (none when warn_days is 0): a customer already overdue when
+        -- first seen (new or tightened rules, a job that could not run) is
+        -- warned first, never released without notice
+        v_warned_by := p_now OPERATOR(pg_catalog.-) pg_catalog.make_interval(days => r.warn_days);
+        -- candidates: in the warning period and not yet warned for this
+        -- idle period, or due and warned long enough ago; the rule's
+        -- exclusions are never candidates (nor are customers waiting out
+        -- their warning: they would fill every batch)
         SELECT pg_catalog.array_agg(x.customer_id ORDER BY x.customer_id), pg_catalog.array_agg(x.owner_worker_id ORDER BY x.customer_id)
           INTO v_ids, v_owners
           FROM (SELECT y.customer_id, y.owner_worker_id FROM (
@@ -1044,7 +1076,9 @@ BEGIN
                   WHERE r.no_followup_days IS NOT NULL
                     AND cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND cu.home_pool_id OPERATOR(pg_catalog.=) p.pool_id
                     AND cu.owner_worker_id IS NOT NULL AND cu.idle_since OPERATOR(pg_catalog.<) v_warn_f
-                    AND (cu.idle_since OPERATOR(pg_catalog.<) v_rel_f OR cu.warned_at IS NULL OR cu.warned_at OPERATOR(pg_catalog.<) cu.idle_since)
+                    AND ((r.warn_days OPERATOR(pg_catalog.>) 0 AND (cu.warned_at IS NULL OR cu.warned_at OPERATOR(pg_catalog.<) cu.idle_since))
+                         OR (cu.idle_since OPERATOR(pg_catalog.<) v_rel_f
+                             AND (r.warn_days OPERATOR(pg_catalog.=) 0 OR cu.warned_at OPERATOR(pg_catalog.<=) v_warned_by)))
                     AND NOT (r.exclude_locked AND cu.locked) AND NOT (r.exclude_dealt AND cu.deal_state OPERATOR(pg_catalog.=) 'won')
                     AND (cu.level IS NULL OR NOT cu.level OPERATOR(pg_catalog.=) ANY (r.exclude_levels))
                   ORDER BY cu.idle_since LIMIT p_limit OPERATOR(pg_catalog.-) n_seen)
@@ -1054,7 +1088,9 @@ BEGIN
                     AND cu.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND cu.home_pool_id OPERATOR(pg_catalog.=) p.pool_id
                     AND cu.owner_worker_id IS NOT NULL AND cu.owned_since OPERATOR(pg_catalog.<) v_warn_d
                     AND (cu.last_deal_at IS NULL OR cu.last_deal_at OPERATOR(pg_catalog.<) cu.owned_since)
-                    AND (cu.owned_since OPERATOR(pg_catalog.<) v_rel_d OR cu.warned_at IS NULL OR cu.warned_at OPERATOR(pg_catalog.<) cu.owned_since)
+                    AND ((r.warn_days OPERATOR(pg_catalog.>) 0 AND (cu.warned_at IS NULL OR cu.warned_at OPERATOR(pg_catalog.<) cu.owned_since))
+                         OR (cu.owned_since OPERATOR(pg_catalog.<) v_rel_d
+                             AND (r.warn_days OPERATOR(pg_catalog.=) 0 OR cu.warned_at OPERATOR(pg_catalog.<=) v_warned_by)))
                     AND NOT (r.exclude_locked AND cu.locked) AND NOT (r.exclude_dealt AND cu.deal_state OPERATOR(pg_catalog.=) 'won')
                     AND (cu.level IS NULL OR NOT cu.level OPERATOR(pg_catalog.=) ANY (r.exclude_levels))
                   ORDER BY cu.owned_since LIMIT p_limit OPERATOR(pg_catalog.-) n_seen)) y
@@ -1068,29 +1104,39 @@ BEGIN
                          ORDER BY h.worker_id
                            FOR UPDATE SKIP LOCKED);
         -- the decision, on each row as locked: the same owner still, not
-        -- excluded now, and due or to be warned (a warning once per idle period)
+        -- excluded now, and due with a warning of this idle period at least
+        -- warn_days old, or to be warned (once per idle period)
         SELECT pg_catalog.array_agg(d.act ORDER BY d.customer_id), pg_catalog.array_agg(d.customer_id ORDER BY d.customer_id),
                pg_catalog.array_agg(d.owner ORDER BY d.customer_id), pg_catalog.array_agg(d.rule ORDER BY d.customer_id),
                pg_catalog.array_agg(d.days ORDER BY d.customer_id)
           INTO v_act, v_cid, v_cowner, v_rule, v_days
           FROM (SELECT z.customer_id, z.owner, z.act, z.rule,
+                       -- released: idle (or dealless) days; warned: days
+                       -- left, which is warn_days (the warning must be that old)
                        CASE z.act
                        WHEN 'release' THEN pg_catalog.floor(EXTRACT(epoch FROM p_now OPERATOR(pg_catalog.-) z.since) OPERATOR(pg_catalog./) 86400)::integer
-                       ELSE pg_catalog.ceil(EXTRACT(epoch FROM z.since OPERATOR(pg_catalog.-)
-                                (CASE z.rule WHEN 'no_followup' THEN v_rel_f ELSE v_rel_d END)) OPERATOR(pg_catalog./) 86400)::integer
-                       END AS days
+                       ELSE r.warn_days END AS days
                   FROM (SELECT c.customer_id, c.owner_worker_id AS owner,
-                               CASE WHEN c.f_due OR c.d_due THEN 'release'
-                                    WHEN (c.f_warn OR c.d_warn) AND (c.warned_at IS NULL OR c.warned_at OPERATOR(pg_catalog.<) c.idle_since) THEN 'warn' END AS act,
-                               CASE WHEN c.f_due OR (NOT c.d_due AND c.f_warn) THEN 'no_followup' ELSE 'no_deal' END AS rule,
-                               CASE WHEN c.f_due OR (NOT c.d_due AND c.f_warn) THEN c.idle_since ELSE c.owned_since END AS since
-                          FROM (SELECT cu.customer_id, cu.owner_worker_id, cu.warned_at, cu.idle_since, cu.owned_since,
+                               CASE WHEN c.f_rel OR c.d_rel THEN 'release' WHEN c.f_tow OR c.d_tow THEN 'warn' END AS act,
+                               CASE WHEN c.f_rel OR (NOT c.d_rel AND c.f_tow) THEN 'no_followup' ELSE 'no_deal' END AS rule,
+                               CASE WHEN c.f_rel OR (NOT c.d_rel AND c.f_tow) THEN c.idle_since ELSE c.owned_since END AS since
+                          -- per rule: due and warned long enough ago (rel), in
+                          -- the warning period and not warned this period (tow)
+                          FROM (SELECT b.customer_id, b.owner_worker_id, b.idle_since, b.owned_since,
+                                       b.f_due AND (r.warn_days OPERATOR(pg_catalog.=) 0 OR (b.f_warned AND b.warned_long)) AS f_rel,
+                                       b.d_due AND (r.warn_days OPERATOR(pg_catalog.=) 0 OR (b.d_warned AND b.warned_long)) AS d_rel,
+                                       r.warn_days OPERATOR(pg_catalog.>) 0 AND b.f_warn AND NOT b.f_warned AS f_tow,
+                                       r.warn_days OPERATOR(pg_catalog.>) 0 AND b.d_warn AND NOT b.d_warned AS d_tow
+                          FROM (SELECT cu.customer_id, cu.owner_worker_id, cu.idle_since, cu.owned_since,
                                        COALESCE(cu.idle_since OPERATOR(pg_catalog.<) v_rel_f, false) AS f_due,
                                        COALESCE(cu.idle_since OPERATOR(pg_catalog.<) v_warn_f, false) AS f_warn,
                                        COALESCE(cu.owned_since OPERATOR(pg_catalog.<) v_rel_d
                                                 AND (cu.last_deal_at IS NULL OR cu.last_deal_at OPERATOR(pg_catalog.<) cu.owned_since), false) AS d_due,
                                        COALESCE(cu.owned_since OPERATOR(pg_catalog.<) v_warn_d
-                                                AND (cu.last_deal_at IS NULL OR cu.last_deal_at OPERATOR(pg_catalog.<) cu.owned_since), false) AS d_warn
+                                                AND (cu.last_deal_at IS NULL OR cu.last_deal_at OPERATOR(pg_catalog.<) cu.owned_since), false) AS d_warn,
+                                       COALESCE(cu.warned_at OPERATOR(pg_catalog.>=) cu.idle_since, false) AS f_warned,
+                                       COALESCE(cu.warned_at OPERATOR(pg_catalog.>=) cu.owned_since, false) AS d_warned,
+                                       COALESCE(cu.warned_at OPERATOR(pg_catalog.<=) v_warned_by, false) AS warned_long
                                   FROM fieldops.customer cu
                                   JOIN unnest(v_ids, v_owners) AS k(id, owner)
                                     ON cu.customer_id OPERATOR(pg_catalog.=) k.id AND cu.owner_worker_id OPERATOR(pg_catalog.=) k.owner
@@ -1099,7 +1145,7 @@ BEGIN
                                    AND NOT (r.exclude_locked AND cu.locked) AND NOT (r.exclude_dealt AND cu.deal_state OPERATOR(pg_catalog.=) 'won')
                                    AND (cu.level IS NULL OR NOT cu.level OPERATOR(pg_catalog.=) ANY (r.exclude_levels))
                                  ORDER BY cu.customer_id
-                                   FOR NO KEY UPDATE OF cu SKIP LOCKED) c) z
+                                   FOR NO KEY UPDATE OF cu SKIP LOCKED) b) c) z
                  WHERE z.act IS NOT NULL) d;
         n_skipped := n_skipped OPERATOR(pg_catalog.+) pg_catalog.cardinality(v_ids)
                      OPERATOR(pg_catalog.-) COALESCE(pg_catalog.cardinality(v_cid), 0);
@@ -1152,8 +1198,12 @@ BEGIN
                            WHERE x.act OPERATOR(pg_catalog.=) 'warn' ORDER BY x.id));
         EXIT WHEN n_seen OPERATOR(pg_catalog.>=) p_limit;
     END LOOP;
+    -- more only when the batch was full and did something: a batch whose
+    -- candidates were all locked by others would pick the same rows again
+    -- at once (they are the most idle); the next scheduled run retries them
     RETURN pg_catalog.jsonb_build_object('released', n_released, 'warned', n_warned, 'skipped', n_skipped,
-                                         'more', n_seen OPERATOR(pg_catalog.>=) p_limit);
+                                         'more', n_seen OPERATOR(pg_catalog.>=) p_limit
+                                                 AND (n_released OPERATOR(pg_catalog.+) n_warned) OPERATOR(pg_catalog.>) 0);
 END
 $$;
 COMMENT ON FUNCTION fieldops.pool_release_batch(bigint, timestamptz, integer, boolean) IS
@@ -1258,7 +1308,7 @@ AS $$
                     THEN e.worker_id END AS owner,
                CASE WHEN e.kind IN ('released', 'moved') OR (e.kind IN ('created', 'migrated') AND e.worker_id IS NULL)
                     THEN e.pool_id END AS pool
-          FROM e WHERE e.kind OPERATOR(pg_catalog.<>) 'warned'
+          FROM e WHERE e.kind NOT IN ('warned', 'rehomed')
          ORDER BY e.tenant_id, e.customer_id, e.event_id DESC
     )
     SELECT c.tenant_id, 'owner_xor_pool', c.customer_id, c.owner_worker_id,
@@ -1523,27 +1573,36 @@ LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_box geometry := fieldops.check_bbox(p_west, p_south, p_east, p_north);
+    v_features jsonb;
+    v_n integer;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     PERFORM fieldops.check_radius(1, p_limit);
-    RETURN pg_catalog.jsonb_build_object('type', 'FeatureCollection', 'features', COALESCE((
-        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                   'type', 'Feature', 'id', c.customer_id,
-                   'geometry', public.ST_AsGeoJSON(c.geom, 7)::jsonb,
-                   'properties', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                       'customer_id', c.customer_id, 'name', c.name, 'level', c.level,
-                       'state', CASE WHEN c.owner_worker_id IS NOT NULL THEN 'owned' ELSE 'pooled' END,
-                       'owner_worker_id', c.owner_worker_id, 'owner_name', w.name, 'pool_id', c.pool_id)))
-               ORDER BY c.customer_id)
-          FROM (SELECT * FROM fieldops.customer c
-                 WHERE c.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND c.geom OPERATOR(public.&&) v_box
-                 ORDER BY c.customer_id LIMIT p_limit) c
-          LEFT JOIN fieldops.worker w ON w.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND w.worker_id OPERATOR(pg_catalog.=) c.owner_worker_id),
-        '[]'));
+    -- one row more than the limit tells whether the box held more
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'type', 'Feature', 'id', c.customer_id,
+               'geometry', public.ST_AsGeoJSON(c.geom, 7)::jsonb,
+               'properties', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                   'customer_id', c.customer_id, 'name', c.name, 'level', c.level,
+                   'state', CASE WHEN c.owner_worker_id IS NOT NULL THEN 'owned' ELSE 'pooled' END,
+                   'owner_worker_id', c.owner_worker_id, 'owner_name', w.name, 'pool_id', c.pool_id, 'pool_code', p.code,
+                   'home_pool_id', c.home_pool_id, 'home_pool_code', h.code)))
+           ORDER BY c.customer_id) FILTER (WHERE c.n OPERATOR(pg_catalog.<=) p_limit),
+           pg_catalog.count(*)
+      INTO v_features, v_n
+      FROM (SELECT x.*, pg_catalog.row_number() OVER (ORDER BY x.customer_id) AS n
+              FROM (SELECT * FROM fieldops.customer y
+                     WHERE y.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND y.geom OPERATOR(public.&&) v_box
+                     ORDER BY y.customer_id LIMIT p_limit OPERATOR(pg_catalog.+) 1) x) c
+      LEFT JOIN fieldops.worker w ON w.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND w.worker_id OPERATOR(pg_catalog.=) c.owner_worker_id
+      LEFT JOIN fieldops.customer_pool p ON p.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND p.pool_id OPERATOR(pg_catalog.=) c.pool_id
+      LEFT JOIN fieldops.customer_pool h ON h.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND h.pool_id OPERATOR(pg_catalog.=) c.home_pool_id;
+    RETURN pg_catalog.jsonb_build_object('type', 'FeatureCollection', 'features', COALESCE(v_features, '[]'),
+                                         'truncated', v_n OPERATOR(pg_catalog.>) p_limit);
 END
 $$;
 COMMENT ON FUNCTION fieldops.customers_geojson(bigint, float8, float8, float8, float8, integer) IS
-'The customers in a WGS-84 box as a GeoJSON FeatureCollection (properties: name, level, state owned or pooled, owner, pool), at most p_limit.';
+'A GeoJSON FeatureCollection of the customers in a WGS-84 box (west, south, east, north), at most p_limit (1 to 10000) by customer_id; each feature''s properties: customer_id, name, level, state owned/pooled, owner_worker_id and owner_name or pool_id and pool_code, home_pool_id and home_pool_code. "truncated": true when the box holds more (zoom in, or use customer_density()).';
 
 CREATE FUNCTION fieldops.customers_mvt(p_tenant_id bigint, z integer, x integer, y integer)
 RETURNS bytea

@@ -49,8 +49,9 @@
 --                better part of an hour): one open customer_ownership row
 --                per owned customer (start_reason assigned, started at
 --                owned_since), one pool_event per customer (kind created,
---                its owner or pool), worker_holding rows with each
---                worker's count.
+--                its owner or pool) and one warned event per stale
+--                customer (at its warned_at), worker_holding rows with
+--                each worker's count.
 --   bench.*      bench.config (tenant, pool, counts), bench.pooled (n ->
 --                customer_id of the pooled customers, for drawing claims),
 --                bench.worker (n -> worker_id), bench.tile (the zoom-14
@@ -104,7 +105,7 @@ SELECT g.n,
 -- longitude 111 km times the cosine of the latitude)
 INSERT INTO fieldops.customer (tenant_id, external_ref, name, geom, level, category, region_id, owner_worker_id, owned_since,
                                pool_id, pooled_since, last_followup_at, last_deal_at, created_at, updated_at,
-                               home_pool_id, locked, deal_state)
+                               home_pool_id, locked, deal_state, warned_at)
 SELECT :tenant, format('C%s', lpad(c.n::text, 7, '0')), format('Bench shop %s', c.n),
        ST_SetSRID(ST_MakePoint(round((121.4737 + c.dx / (111320 * cosd(31.2304)))::numeric, 6)::float8,
                                round((31.2304 + c.dy / 110574)::numeric, 6)::float8), 4326),
@@ -114,17 +115,21 @@ SELECT :tenant, format('C%s', lpad(c.n::text, 7, '0')), format('Bench shop %s', 
        CASE WHEN c.kind <> 'pooled' THEN x.owned_since END,
        CASE WHEN c.kind = 'pooled' THEN :pool END,
        CASE WHEN c.kind = 'pooled' THEN now() - c.u_age * interval '100 days' END,
-       CASE WHEN c.kind = 'fresh' THEN now() - c.u_lf * interval '26 days'
-            WHEN c.kind = 'stale' AND c.u_follow >= 0.5 THEN now() - interval '31 days' - c.u_lf * (now() - interval '31 days' - x.owned_since) END,
+       y.last_followup_at,
        CASE WHEN c.kind = 'fresh' AND c.u_deal < 0.1 THEN now() - c.u_lf * interval '60 days' END,
        x.owned_since - interval '30 days', now(),
        :pool,
        c.kind = 'fresh' AND c.u_locked < 0.05,
-       CASE WHEN c.kind = 'fresh' AND c.u_deal < 0.1 THEN 'won' ELSE 'none' END
+       CASE WHEN c.kind = 'fresh' AND c.u_deal < 0.1 THEN 'won' ELSE 'none' END,
+       CASE WHEN c.kind = 'stale' THEN GREATEST(x.owned_since, y.last_followup_at) + interval '27 days' END
   FROM bench.cust c
   JOIN bench.worker w ON w.n = c.owner_n
  CROSS JOIN LATERAL (SELECT CASE c.kind WHEN 'stale' THEN now() - interval '31 days' - c.u_age * interval '369 days'
                                         ELSE now() - c.u_age * interval '400 days' END AS owned_since) x
+CROSS JOIN LATERAL (SELECT CASE WHEN c.kind = 'fresh' THEN now() - c.u_lf * interval '26 days'
+                                 WHEN c.kind = 'stale' AND c.u_follow >= 0.5
+                                 THEN now() - interval '31 days' - c.u_lf * (now() - interval '31 days' - x.owned_since) END
+                            AS last_followup_at) y
  ORDER BY c.n;
 
 -- the ledger as the API leaves it
@@ -134,6 +139,10 @@ SELECT tenant_id, customer_id, owner_worker_id, owned_since, 'assigned'
 INSERT INTO fieldops.pool_event (tenant_id, customer_id, at, kind, pool_id, worker_id, actor)
 SELECT tenant_id, customer_id, created_at, 'created', pool_id, owner_worker_id, 'bench:pool_gen'
   FROM fieldops.customer WHERE tenant_id = :tenant ORDER BY customer_id;
+INSERT INTO fieldops.pool_event (tenant_id, customer_id, at, kind, pool_id, worker_id, actor, rule, days, local_day)
+SELECT tenant_id, customer_id, warned_at, 'warned', home_pool_id, owner_worker_id, 'bench:pool_gen', 'no_followup', 3,
+       fieldops.tenant_local_date(tenant_id, warned_at)
+  FROM fieldops.customer WHERE tenant_id = :tenant AND warned_at IS NOT NULL ORDER BY customer_id;
 INSERT INTO fieldops.worker_holding (tenant_id, worker_id, held)
 SELECT :tenant, w.worker_id, count(c.customer_id)
   FROM bench.worker w LEFT JOIN fieldops.customer c ON c.tenant_id = :tenant AND c.owner_worker_id = w.worker_id

@@ -19,9 +19,15 @@
 #   phones upload signed photos (test/generators/sample_photos.sql), sends
 #   three earlier working days of ten sales reps' visits and then the last
 #   working day, on which four of them spoof their locations
-#   (test/generators/sample_spoofers.sql), and prints test/demo/report.sql.
+#   (test/generators/sample_spoofers.sql), plays a day of the customer pool
+#   (test/generators/sample_pool.sql: a district's pool with rules, the
+#   release job's warnings and releases, a rep leaving, claims with every
+#   status), prints test/demo/report.sql and writes the customers as GeoJSON
+#   coloured by owner or pool (test/demo/customers_geojson.sql) to
+#   customers.geojson in the demo directory.
 #   Run again, it finds the server (starting it if it was stopped), the
-#   tenant, its fixes, photos and check-ins, and prints the report again.
+#   tenant, its fixes, photos, check-ins and pool, prints the report again
+#   and writes the GeoJSON afresh.
 # stop: stop the server; the data directory stays (rm -rf it to reset).
 # status: say whether the server runs and how to connect.
 #
@@ -243,6 +249,25 @@ EOF
         say "the tenant has check-in fixes already: not generating the spoof day again"
     fi
 
+    # the customer pool: a district's pool with rules, back-dated sample
+    # history, the release job, follow-ups, a rep leaving, claims with every
+    # status (once: the sample tenant has no pool but its default one before)
+    if [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.customer_pool WHERE tenant_id = $TENANT AND NOT is_default")" = 0 ]; then
+        say "the customer pool: a district's pool, the release job, a rep leaving, claims (test/generators/sample_pool.sql)"
+        local t3=$SECONDS
+        dpsql -d "$DEMO_DB" <test/generators/sample_pool.sql || die "loading test/generators/sample_pool.sql failed"
+        dpsql -d "$DEMO_DB" -v tenant="$TENANT" <<'EOF' || die "playing the pool day failed"
+\pset footer off
+\pset linestyle unicode
+\pset border 1
+\echo '   each step through the pool API and the status it answered (the report explains them: section 12)'
+SELECT step AS "#", who, call, customer, status FROM fieldops_sample.generate_pool_day(:tenant);
+EOF
+        echo "   pool day played in $((SECONDS - t3)) s"
+    else
+        say "the tenant has a pool besides its default one already: not playing the pool day again"
+    fi
+
     say "job runs"
     dpsql -d "$DEMO_DB" <<'EOF'
 \pset footer off
@@ -277,9 +302,19 @@ EOF
     say "report"
     dpsql -d "$DEMO_DB" -v tenant="$TENANT" <test/demo/report.sql || die "the report failed"
 
+    # the customers on a map: GeoJSON written by the test user into the demo directory
+    GEOJSON=$DEMO_DIR/customers.geojson
+    say "the customers as GeoJSON, coloured by owner or pool (fieldops.customers_geojson(), test/demo/customers_geojson.sql)"
+    dpsql -d "$DEMO_DB" -At -v tenant="$TENANT" <test/demo/customers_geojson.sql \
+        | pg sh -c 'cat > "$1"' sh "$GEOJSON" || die "writing $GEOJSON failed"
+    echo "   $GEOJSON ($(wc -c <"$GEOJSON") bytes, $(grep -c '^{"id"' "$GEOJSON") customers): open it in geojson.io,"
+    echo "   QGIS or any GeoJSON viewer.  Property marker-color colours each customer by its owner (grey: the"
+    echo "   default pool, black: the district's pool), owner_or_pool names it, the member \"legend\" lists them."
+
     say "the demo is up ($((SECONDS - STARTED)) s)"
     echo "  data directory  $DATA"
     echo "  server log      $LOG"
+    echo "  customers map   $GEOJSON"
     connect_help
 }
 

@@ -17,6 +17,11 @@
 -- honest check-in scored again with fieldops.spoof_score() for its coverage;
 -- the stories come from fieldops_sample.spoof_worker when
 -- test/generators/sample_spoofers.sql made the day and the session may read it.
+-- Section 12 (the customer pool) shows the pools, their sizes and rules and
+-- the invariants; when test/generators/sample_pool.sql played its day on the
+-- tenant and the session may read fieldops_sample.pool_step, the day: the
+-- release job's warnings and releases, the follow-ups, the departure, every
+-- claim with its status and why, and one customer's 360° view.
 --
 \set QUIET on
 \set ON_ERROR_STOP on
@@ -805,6 +810,241 @@ SELECT '   ' || x.line FROM scored s CROSS JOIN LATERAL (VALUES
 \echo '   (no check-ins yet: make demo generates a spoof day with test/generators/sample_spoofers.sql)'
 \else
 \echo '   (this version of fieldops has no spoof scoring: ALTER EXTENSION fieldops UPDATE)'
+\endif
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 12. The customer pool (公海池, module 4) ─────────────────────────────────'
+-- The pools with their sizes and rules, then, when test/generators/sample_pool.sql
+-- played its day on this tenant and the session may read its tables, that day:
+-- the release job's warnings and releases, the follow-ups, the departure,
+-- every claim with its status and why (refused claims are not in the pool
+-- log: the sample keeps them), the 360° view of the shop the story follows.
+-- The invariants are checked live at the end.
+SELECT to_regclass('fieldops.customer_pool') IS NOT NULL AS have_pool_module \gset
+\if :have_pool_module
+SELECT COALESCE((SELECT bool_and(has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')) AND count(*) = 2
+                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'fieldops_sample' AND c.relname IN ('pool_step', 'pool_scenario')), false) AS have_pool_sample \gset
+\if :have_pool_sample
+SELECT count(*) > 0 AS have_pool_day, min(s.played_at) AS pool_day_at, min(s.story_customer_id) AS pool_story,
+       min(s.leaver_id) AS pool_leaver, min(s.pool_id) AS pool_pool,
+       to_char(min(s.played_at) AT TIME ZONE :'tenant_tz', 'YYYY-MM-DD HH24:MI') AS pool_day_local
+  FROM fieldops_sample.pool_scenario s WHERE s.tenant_id = :tenant \gset
+\else
+\set have_pool_day false
+\endif
+\echo '   Every customer is owned by one worker or lies in one pool, never both.  A pool''s rules (a new version'
+\echo '   holds from the next tenant-local day) release customers nobody follows up, warn the owner first, say'
+\echo '   where a leaver''s customers go and limit claims.  Pools: customers lying in each now, and owned ones'
+\echo '   whose home pool it is (where they return when released).'
+SELECT p.code AS pool, p.name, COALESCE(r.name, 'the whole tenant') AS region,
+       (SELECT count(*) FROM fieldops.customer c WHERE c.tenant_id = :tenant AND c.pool_id = p.pool_id) AS "in the pool",
+       (SELECT count(*) FROM fieldops.customer c WHERE c.tenant_id = :tenant AND c.home_pool_id = p.pool_id
+           AND c.owner_worker_id IS NOT NULL) AS "owned, home here",
+       COALESCE((SELECT string_agg(w.name, ', ' ORDER BY w.worker_id) FROM fieldops.pool_admin a
+                   JOIN fieldops.worker w ON w.tenant_id = a.tenant_id AND w.worker_id = a.worker_id
+                  WHERE a.tenant_id = :tenant AND a.pool_id = p.pool_id), '') AS administrators
+  FROM fieldops.customer_pool p
+  LEFT JOIN fieldops.region r ON r.tenant_id = p.tenant_id AND r.region_id = p.region_id
+ WHERE p.tenant_id = :tenant
+ ORDER BY p.is_default DESC, p.pool_id;
+
+\echo
+\echo '   Their rules: the version in force today and any version ahead (fieldops.pool_rule)'
+WITH today AS (SELECT fieldops.tenant_local_date(:tenant) AS d)
+SELECT p.code AS pool,
+       CASE WHEN x.effective_from > today.d THEN 'from ' || x.effective_from ELSE 'today' END AS version,
+       CASE WHEN x.no_followup_days IS NULL AND x.no_deal_days IS NULL THEN 'never'
+            ELSE concat_ws(', ', x.no_followup_days || ' d without follow-up', x.no_deal_days || ' d without a deal')
+                 || '; warn ' || x.warn_days || ' d before; ' || to_char(x.window_start, 'HH24:MI') || '-'
+                 || to_char(x.window_end, 'HH24:MI') END AS "released after",
+       NULLIF(concat_ws(', ', CASE WHEN x.exclude_locked THEN 'locked' END, CASE WHEN x.exclude_dealt THEN 'won deals' END,
+                        'level ' || NULLIF(array_to_string(x.exclude_levels, '/'), '')), '') AS "never released",
+       x.daily_claim_limit || '/day, hold ' || x.hold_limit AS claims,
+       x.cooldown_days || ' d' AS cooldown, x.protect_minutes || ' min' AS protect, x.claim_scope AS scope,
+       x.owner_left AS "leaver's go to"
+  FROM fieldops.customer_pool p
+  CROSS JOIN today
+  JOIN fieldops.pool_rule x ON x.tenant_id = p.tenant_id AND x.pool_id = p.pool_id
+ WHERE p.tenant_id = :tenant
+   AND x.effective_from >= (SELECT max(y.effective_from) FROM fieldops.pool_rule y
+                             WHERE y.tenant_id = p.tenant_id AND y.pool_id = p.pool_id AND y.effective_from <= today.d)
+ ORDER BY p.is_default DESC, p.pool_id, x.effective_from;
+
+\if :have_pool_day
+\echo
+\echo '   The pool day played by test/generators/sample_pool.sql at' :pool_day_local '(' :tenant_tz '), through the'
+\echo '   API in one transaction: rules; sample history (see below); the release job; follow-ups; a departure;'
+\echo '   claims.  The log (fieldops.pool_event) of that day and after it, by kind, actor and rule:'
+SELECT e.kind, split_part(e.actor, ':', 1) AS "by", COALESCE(e.rule, '') AS rule, p.code AS pool, count(*) AS events,
+       COALESCE(min(e.days) || CASE WHEN max(e.days) > min(e.days) THEN '-' || max(e.days) ELSE '' END, '') AS days
+  FROM fieldops.pool_event e
+  LEFT JOIN fieldops.customer_pool p ON p.tenant_id = e.tenant_id AND p.pool_id = e.pool_id
+ WHERE e.tenant_id = :tenant AND e.at >= :'pool_day_at'
+ GROUP BY e.kind, split_part(e.actor, ':', 1), e.rule, p.code
+ ORDER BY min(e.event_id);
+\echo '   (moved: pooled customers the new home pool took in; rehomed: owned ones whose home pool it became;'
+\echo '   days: idle days of a release, days left of a warning; the 8 released were warned six nights before)'
+\echo '   Sample history: sample_tenant.sql made every customer a minute before, and the API stamps ownership'
+\echo '   with the clock, so the generator back-dated, as a superuser, when the district''s shops were taken over'
+\echo '   or entered the pool (owned_since with the ledger''s open row, pooled_since, created_at); their last'
+\echo '   follow-ups it sent through fieldops.record_followup(p_at).  The log keeps the real times.'
+
+\echo
+\echo '   Owned customers of the story''s workers now, and what the day did to them'
+SELECT w.name AS worker, x.role, CASE WHEN w.status = 'left' THEN 'left ' || w.left_on ELSE '' END AS status,
+       (SELECT count(*) FROM fieldops.customer c WHERE c.tenant_id = :tenant AND c.owner_worker_id = w.worker_id) AS owns,
+       (SELECT h.held FROM fieldops.worker_holding h WHERE h.tenant_id = :tenant AND h.worker_id = w.worker_id) AS "holding row",
+       (SELECT count(*) FROM fieldops.pool_event e WHERE e.tenant_id = :tenant AND e.at >= :'pool_day_at'
+           AND e.kind = 'warned' AND e.worker_id = w.worker_id) AS warned,
+       (SELECT count(*) FROM fieldops.pool_event e WHERE e.tenant_id = :tenant AND e.at >= :'pool_day_at'
+           AND e.kind = 'released' AND e.previous_worker_id = w.worker_id) AS released,
+       (SELECT count(*) FROM fieldops.pool_event e WHERE e.tenant_id = :tenant AND e.at >= :'pool_day_at'
+           AND e.kind IN ('claimed', 'transferred') AND e.worker_id = w.worker_id) AS gained,
+       (SELECT count(*) FROM fieldops_sample.pool_step s WHERE s.tenant_id = :tenant AND s.kind = 'claim'
+           AND COALESCE(s.for_worker_id, s.worker_id) = w.worker_id AND s.status <> 'claimed') AS "claims refused"
+  FROM fieldops_sample.pool_scenario sc
+ CROSS JOIN LATERAL (VALUES (1, sc.busiest_id, 'the busiest rep'), (2, sc.rep_id, 'a rep'), (3, sc.leaver_id, 'the leaver'),
+                            (4, sc.lead_id, 'their lead, pool admin'), (5, sc.outsider_id, 'a rep of another area')) AS x(ord, worker_id, role)
+  JOIN fieldops.worker w ON w.tenant_id = sc.tenant_id AND w.worker_id = x.worker_id
+ WHERE sc.tenant_id = :tenant
+ ORDER BY x.ord;
+
+\echo
+\echo '   The release job: its warnings and releases (fieldops.release_stale_customers(tenant, now()) that day,'
+\echo '   which does what the pool_release job does at night, and the job''s runs since).  now: the state today.'
+SELECT e.kind, c.name AS customer, c.level, w.name AS owner, e.rule,
+       CASE e.kind WHEN 'warned' THEN e.days || ' d left' ELSE e.days || ' d idle' END AS days,
+       to_char(e.at AT TIME ZONE :'tenant_tz', 'MM-DD HH24:MI') AS "at",
+       COALESCE('owned by ' || nw.name, 'in pool ' || np.code) AS now
+  FROM fieldops.pool_event e
+  JOIN fieldops.customer c ON c.tenant_id = e.tenant_id AND c.customer_id = e.customer_id
+  LEFT JOIN fieldops.worker w ON w.tenant_id = e.tenant_id AND w.worker_id = COALESCE(e.previous_worker_id, e.worker_id)
+  LEFT JOIN fieldops.worker nw ON nw.tenant_id = c.tenant_id AND nw.worker_id = c.owner_worker_id
+  LEFT JOIN fieldops.customer_pool np ON np.tenant_id = c.tenant_id AND np.pool_id = c.pool_id
+ WHERE e.tenant_id = :tenant AND e.at >= :'pool_day_at' AND e.actor = 'job:pool_release'
+ ORDER BY e.kind DESC, e.days, e.event_id
+ LIMIT 40;
+SELECT string_agg(o.topic || ' ×' || o.n, ', ' ORDER BY o.topic) AS pool_topics
+  FROM (SELECT x.topic, count(*) AS n FROM fieldops.outbox x
+         WHERE x.tenant_id = :tenant AND x.created_at >= :'pool_day_at' AND x.topic LIKE 'customer.%'
+         GROUP BY x.topic) o \gset
+\echo '   outbox events since (what a CRM consumes):' :pool_topics
+
+\echo
+\echo '   Owned customers idle beyond their pool''s no_followup_days now, and why the job keeps them'
+SELECT c.name AS customer, c.level, w.name AS owner, p.code AS pool,
+       floor(extract(epoch FROM now() - c.idle_since) / 86400)::int AS "idle d", r.no_followup_days AS "rule d",
+       COALESCE(NULLIF(concat_ws(', ', CASE WHEN r.exclude_locked AND c.locked THEN 'locked (exclude_locked)' END,
+                                 CASE WHEN r.exclude_dealt AND c.deal_state = 'won' THEN 'deal won (exclude_dealt)' END,
+                                 CASE WHEN c.level = ANY (r.exclude_levels) THEN 'level ' || c.level || ' (exclude_levels)' END), ''),
+                'due: the next run in the window releases it') AS why
+  FROM fieldops.customer c
+  JOIN fieldops.customer_pool p ON p.tenant_id = c.tenant_id AND p.pool_id = c.home_pool_id
+ CROSS JOIN LATERAL fieldops.pool_rules_on(c.tenant_id, c.home_pool_id, fieldops.tenant_local_date(:tenant)) r
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.owner_worker_id
+ WHERE c.tenant_id = :tenant AND c.owner_worker_id IS NOT NULL AND r.no_followup_days IS NOT NULL
+   AND c.idle_since < now() - make_interval(days => r.no_followup_days)
+ ORDER BY c.idle_since
+ LIMIT 20;
+
+\echo
+\echo '   Follow-ups after the warnings (fieldops.record_followup: recorded, or released when the worker'
+\echo '   no longer owns the customer)'
+SELECT s.step AS "#", w.name AS worker, c.name AS customer, s.status, s.why
+  FROM fieldops_sample.pool_step s
+  LEFT JOIN fieldops.worker w ON w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id
+  LEFT JOIN fieldops.customer c ON c.tenant_id = s.tenant_id AND c.customer_id = s.customer_id
+ WHERE s.tenant_id = :tenant AND s.kind = 'followup'
+ ORDER BY s.step;
+
+\echo
+\echo '   A rep leaves (fieldops.worker_leave, today: the worker''s status changes to left); each of her'
+\echo '   customers follows the owner_left rule of its home pool'
+SELECT w.name AS leaver, s.status, (s.result ->> 'customers_moved')::int AS "to the manager",
+       (s.result ->> 'customers_released')::int AS "back to a pool", (s.result ->> 'customers_kept')::int AS kept,
+       (s.result ->> 'devices_unbound')::int AS "devices unbound", s.why
+  FROM fieldops_sample.pool_step s
+  JOIN fieldops.worker w ON w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id
+ WHERE s.tenant_id = :tenant AND s.kind = 'departure';
+SELECT hp.code AS "home pool", r.owner_left AS rule, e.kind,
+       COALESCE(hw.name || ' (her manager)', 'pool ' || ep.code) AS "went to", count(*) AS customers
+  FROM fieldops.pool_event e
+  JOIN fieldops.customer c ON c.tenant_id = e.tenant_id AND c.customer_id = e.customer_id
+  JOIN fieldops.customer_pool hp ON hp.tenant_id = c.tenant_id AND hp.pool_id = c.home_pool_id
+  LEFT JOIN fieldops.customer_pool ep ON ep.tenant_id = e.tenant_id AND ep.pool_id = e.pool_id AND e.kind = 'released'
+  LEFT JOIN fieldops.worker hw ON hw.tenant_id = e.tenant_id AND hw.worker_id = e.worker_id
+ CROSS JOIN LATERAL fieldops.pool_rules_on(e.tenant_id, c.home_pool_id, e.local_day) r
+ WHERE e.tenant_id = :tenant AND e.rule = 'owner_left' AND e.previous_worker_id = :pool_leaver
+ GROUP BY hp.code, r.owner_left, e.kind, hw.name, ep.code
+ ORDER BY count(*) DESC;
+
+\echo
+\echo '   Claims (fieldops.claim_customer, claim_customers) and a release by hand, in order: each status and why'
+SELECT s.step AS "#", w.name || COALESCE(' for ' || f.name, '') AS worker, COALESCE(c.name, '(id ' || substring(s.why FROM 'id ([0-9]+)') || ')') AS customer,
+       COALESCE(p.code, '') AS pool,
+       s.status || CASE WHEN s.expected IS DISTINCT FROM s.status THEN ' (story: ' || COALESCE(s.expected, '?') || ')' ELSE '' END AS status,
+       s.why
+  FROM fieldops_sample.pool_step s
+  LEFT JOIN fieldops.worker w ON w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id
+  LEFT JOIN fieldops.worker f ON f.tenant_id = s.tenant_id AND f.worker_id = s.for_worker_id
+  LEFT JOIN fieldops.customer c ON c.tenant_id = s.tenant_id AND c.customer_id = s.customer_id
+  LEFT JOIN fieldops.customer_pool p ON p.tenant_id = c.tenant_id AND p.pool_id = c.home_pool_id
+ WHERE s.tenant_id = :tenant AND s.kind IN ('claim', 'release')
+ ORDER BY s.step;
+SELECT string_agg(x.st || CASE WHEN EXISTS (SELECT 1 FROM fieldops_sample.pool_step s
+                                             WHERE s.tenant_id = :tenant AND s.kind = 'claim' AND s.status = x.st)
+                               THEN ' ✓' ELSE ' MISSING' END, '  ' ORDER BY x.n) AS pool_statuses
+  FROM unnest(ARRAY['claimed', 'taken', 'quota', 'hold_limit', 'cooldown', 'protected', 'scope', 'not_found'])
+       WITH ORDINALITY AS x(st, n) \gset
+\echo '   statuses seen:' :pool_statuses
+SELECT string_agg(w.name || ' ' || k.claims || ' in ' || p.code, ', ' ORDER BY w.name, p.code) AS pool_counters
+  FROM fieldops.pool_claim_counter k
+  JOIN fieldops.worker w ON w.tenant_id = k.tenant_id AND w.worker_id = k.worker_id
+  JOIN fieldops.customer_pool p ON p.tenant_id = k.tenant_id AND p.pool_id = k.pool_id
+ WHERE k.tenant_id = :tenant AND k.local_day = (:'pool_day_at'::timestamptz AT TIME ZONE :'tenant_tz')::date AND k.claims > 0 \gset
+\echo '   claim counters of that day (fieldops.pool_claim_counter; an administrator''s claim counts for nobody):' :pool_counters
+
+\echo
+SELECT name AS pool_story_name FROM fieldops.customer WHERE tenant_id = :tenant AND customer_id = :pool_story \gset
+\echo '   The story''s shop in fieldops.customer_360():' :pool_story_name
+\echo '   Neglected by the leaver, released by the job, protected, then given to a rep by the pool''s'
+\echo '   administrator.  Its "created" and "assigned" events are when sample_tenant.sql wrote it; the start'
+\echo '   of its ownership is the sample history.  Trimmed: the profile without lat, lon, region_id, status'
+\echo '   and home_pool_id; one line per element of the lists.'
+\pset format unaligned
+\pset tuples_only on
+WITH v AS (SELECT fieldops.customer_360(:tenant, :pool_story) AS j),
+part AS (
+    SELECT 1 AS k, '"profile": ' || regexp_replace(jsonb_pretty((v.j -> 'profile') - 'lat' - 'lon' - 'region_id' - 'status' - 'home_pool_id'),
+                                                   '\n', E'\n    ', 'g') AS txt
+      FROM v
+    UNION ALL
+    SELECT x.k, '"' || x.key || '": ' || COALESCE(
+               (SELECT E'[\n' || string_agg('        ' || e::text, E',\n' ORDER BY n) || E'\n    ]'
+                  FROM jsonb_array_elements(v.j -> x.key) WITH ORDINALITY AS a(e, n)), '[]')
+      FROM v CROSS JOIN (VALUES (2, 'contacts'), (3, 'ownership'), (4, 'visits'), (5, 'pool_events')) AS x(k, key)
+)
+SELECT regexp_replace(E'{\n    ' || string_agg(txt, E',\n    ' ORDER BY k) || E'\n}', '^', '   ', 'gn') FROM part;
+\pset format aligned
+\pset tuples_only off
+\elif :have_pool_sample
+\echo '   (no pool day yet: make demo plays one with test/generators/sample_pool.sql)'
+\else
+\echo '   (the pool day of test/generators/sample_pool.sql is not readable from this session)'
+\endif
+
+\echo
+SELECT count(*) AS pool_violations FROM fieldops.check_pool_invariants(:tenant) \gset
+\echo '   fieldops.check_pool_invariants(tenant): one row per violated invariant (owner xor pool, one open'
+\echo '   ownership row of the owner, the log replays to the state, counters and holdings agree, limits kept,'
+\echo '   no overlapping ownership)'
+SELECT invariant, customer_id, worker_id, detail FROM fieldops.check_pool_invariants(:tenant) ORDER BY 1, 2, 3 LIMIT 20;
+SELECT CASE WHEN :pool_violations = 0 THEN 'none: the pool is healthy' ELSE :pool_violations || ' VIOLATIONS' END AS pool_verdict \gset
+\echo '  ' :pool_verdict
+\else
+\echo '   (this version of fieldops has no customer pool: ALTER EXTENSION fieldops UPDATE)'
 \endif
 
 \pset footer on

@@ -183,13 +183,7 @@ RESET client_min_messages;
 -- Deterministic draws, geometry, radio
 --
 
--- a number in [0, 1) from md5 of a key (52 bits)
-CREATE OR REPLACE FUNCTION fieldops_sample.h01(p_key text)
-RETURNS float8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT ('x' || substr(md5(p_key), 1, 13))::bit(52)::bigint / 4503599627370496.0::float8
-$$;
+-- (fieldops_sample.h01: a number in [0, 1) from md5 of a key, sample_tenant.sql)
 
 -- a standard normal number from a key (Box-Muller over two h01 draws)
 CREATE OR REPLACE FUNCTION fieldops_sample.hgauss(p_key text)

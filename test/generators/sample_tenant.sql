@@ -91,6 +91,16 @@ COMMENT ON SCHEMA fieldops_sample IS
 'Seeded synthetic data for fieldops demos and tests (test/generators/sample_tenant.sql); not part of the extension.';
 RESET client_min_messages;
 
+-- a number in [0, 1) from md5 of a key (52 bits): the deterministic draw
+-- of the scenario generators (sample_spoofers.sql, sample_pool.sql), which
+-- must not depend on random()'s state
+CREATE FUNCTION fieldops_sample.h01(p_key text)
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT ('x' || substr(md5(p_key), 1, 13))::bit(52)::bigint / 4503599627370496.0::float8
+$$;
+
 -- one element of an array, uniformly
 CREATE FUNCTION fieldops_sample.pick(p_items anyarray)
 RETURNS anyelement

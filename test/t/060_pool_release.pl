@@ -4,16 +4,19 @@
 # middle of a release.
 #
 #   1. On schedule: with the launcher running (fieldops.naptime = 1) and the
-#      pool_release job every 2 seconds, nobody calls anything: a stale
-#      customer of pool OPEN (release after 2 days without follow-up,
-#      warning 1 day before, window all day) is released, one in the
-#      warning period is warned (once, however many runs pass), a fresh one
-#      is left alone, and one that becomes due a few seconds into the test
-#      is first warned and then released by a later run, not before it is
-#      due.  Pool NIGHT has the same rules but a release window of one hour
-#      starting three hours from now (tenant-local): its stale customer is
-#      neither warned nor released.
-#   2. kill -9 mid-release: 3000 stale customers, the job in batches of
+#      pool_release job every 2 seconds, nobody calls anything.  Pool OPEN
+#      releases after 2 days without follow-up, warns 1 day before, all
+#      day.  STALE (idle 3 days, warned 25 hours ago) is released; OVERDUE
+#      (idle 3 days, never warned: the rule came late) is warned, not
+#      released (no release without a warning warn_days old); WARN (idle 36
+#      hours) is warned once, however many runs pass; FRESH is left alone;
+#      LATE (warned 25 hours ago, due a few seconds into the test) is
+#      released by a later run, not before it is due.  Pool NIGHT has the
+#      same rules but a release window of one hour starting three hours
+#      from now (tenant-local): its stale customer is neither warned nor
+#      released.
+#   2. kill -9 mid-release: 3000 stale customers of pool FAST (no
+#      warning: warn_days 0), the job in batches of
 #      200 (each batch its own transaction).  A statement trigger on
 #      fieldops.pool_event (test instrumentation) makes the sixth batch wait
 #      on an advisory lock the test holds, after it has changed its
@@ -27,9 +30,10 @@
 #      is empty.
 #
 # Backdating: a customer becomes stale only with time; the test moves its
-# owned_since and the start of its ownership row back (a direct UPDATE of
-# the extension's tables, superuser only, as a generator of sample data
-# does).  Runtime: about 30 s.
+# owned_since and the start of its ownership row back, and gives some a
+# warning in the past (warned_at and a warned event): direct writes to the
+# extension's tables, superuser only, as a generator of sample data does.
+# Runtime: about 40 s.
 use strict;
 use warnings;
 
@@ -65,13 +69,16 @@ sql(<<"EOSQL");
 SELECT fieldops.set_tenant($t, false);
 SELECT fieldops.upsert_worker($t, 'W' || i, 'Rep ' || i) FROM generate_series(1, 4) i;
 SELECT fieldops.create_pool($t, 'OPEN', 'Open pool', p_rules => '{"no_followup_days": 2, "warn_days": 1, "window_start": "00:00", "window_end": "00:00"}');
+SELECT fieldops.create_pool($t, 'FAST', 'Fast pool', p_rules => '{"no_followup_days": 2, "warn_days": 0, "window_start": "00:00", "window_end": "00:00"}');
 SELECT fieldops.create_pool($t, 'NIGHT', 'Night pool', p_rules => jsonb_build_object('no_followup_days', 2, 'warn_days', 1,
            'window_start', to_char(now() AT TIME ZONE 'Asia/Shanghai' + interval '3 hours', 'HH24:00'),
            'window_end', to_char(now() AT TIME ZONE 'Asia/Shanghai' + interval '4 hours', 'HH24:00')));
 
 CREATE SCHEMA tap;
--- owned customers of a pool, idle for a given time (backdated, see above)
-CREATE FUNCTION tap.owned(p_ref text, p_pool text, p_worker int, p_idle interval) RETURNS bigint LANGUAGE plpgsql AS \$\$
+-- owned customers of a pool, idle for a given time, warned some time ago
+-- or not (backdated, see above)
+CREATE FUNCTION tap.owned(p_ref text, p_pool text, p_worker int, p_idle interval, p_warned interval DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql AS \$\$
 DECLARE
     c bigint;
     t bigint := (SELECT tenant_id FROM fieldops.tenant WHERE name = 'pool tap');
@@ -82,6 +89,12 @@ BEGIN
     PERFORM fieldops.set_customer_state(t, c, p_home_pool_id => (SELECT pool_id FROM fieldops.customer_pool WHERE tenant_id = t AND code = p_pool));
     UPDATE fieldops.customer SET owned_since = now() - p_idle WHERE tenant_id = t AND customer_id = c;
     UPDATE fieldops.customer_ownership SET started_at = now() - p_idle WHERE tenant_id = t AND customer_id = c AND ended_at IS NULL;
+    IF p_warned IS NOT NULL THEN
+        UPDATE fieldops.customer SET warned_at = now() - p_warned WHERE tenant_id = t AND customer_id = c;
+        INSERT INTO fieldops.pool_event (tenant_id, customer_id, at, kind, pool_id, worker_id, actor, rule, days)
+        SELECT t, c, now() - p_warned, 'warned', home_pool_id, owner_worker_id, 'tap', 'no_followup', 1
+          FROM fieldops.customer WHERE tenant_id = t AND customer_id = c;
+    END IF;
     RETURN c;
 END \$\$;
 -- the customers of this test by reference
@@ -105,10 +118,11 @@ EOSQL
 # 1. on schedule
 
 sql(<<"EOSQL");
-SELECT tap.owned('STALE', 'OPEN', 1, interval '3 days');
+SELECT tap.owned('STALE', 'OPEN', 1, interval '3 days', interval '25 hours');
+SELECT tap.owned('OVERDUE', 'OPEN', 2, interval '3 days');
 SELECT tap.owned('WARN', 'OPEN', 2, interval '36 hours');
 SELECT tap.owned('FRESH', 'OPEN', 3, interval '2 hours');
-SELECT tap.owned('LATE', 'OPEN', 1, interval '2 days' - interval '8 seconds');
+SELECT tap.owned('LATE', 'OPEN', 1, interval '2 days' - interval '8 seconds', interval '25 hours');
 SELECT tap.owned('NIGHT', 'NIGHT', 4, interval '3 days');
 SELECT fieldops.alter_job('pool_release', p_schedule => '2 seconds', p_enabled => true, p_next_run_at => now());
 EOSQL
@@ -127,15 +141,16 @@ sql(q{SELECT fieldops.alter_job('pool_release', p_enabled => false)});
 
 is( sql(q{SELECT string_agg(format('%s %s %s %s', c.ref, e.kind, e.rule, e.actor), ', ' ORDER BY c.ref, e.event_id)
             FROM fieldops.pool_event e JOIN tap.c USING (tenant_id, customer_id) WHERE e.kind IN ('warned', 'released')}),
-	'LATE warned no_followup job:pool_release, LATE released no_followup job:pool_release, '
-	  . 'STALE released no_followup job:pool_release, WARN warned no_followup job:pool_release',
-	'events: STALE released, WARN warned once, LATE warned then released, FRESH and NIGHT nothing');
+	'LATE warned no_followup tap, LATE released no_followup job:pool_release, '
+	  . 'OVERDUE warned no_followup job:pool_release, '
+	  . 'STALE warned no_followup tap, STALE released no_followup job:pool_release, WARN warned no_followup job:pool_release',
+	'events: STALE released, OVERDUE and WARN warned once, LATE released when due, FRESH and NIGHT nothing');
 is( sql(qq{SELECT min(e.at) >= '$due' FROM fieldops.pool_event e JOIN tap.c USING (tenant_id, customer_id)
             WHERE c.ref = 'LATE' AND e.kind = 'released'}),
 	't', 'LATE was released no earlier than it was due');
 is( sql(q{SELECT string_agg(format('%s %s %s', ref, owner_worker_id IS NOT NULL, warned_at IS NOT NULL), ', ' ORDER BY ref) FROM tap.c}),
-	'FRESH t f, LATE f f, NIGHT t f, STALE f f, WARN t t',
-	'customers: FRESH and NIGHT owned, not warned; WARN owned and warned; STALE and LATE pooled');
+	'FRESH t f, LATE f f, NIGHT t f, OVERDUE t t, STALE f f, WARN t t',
+	'customers: FRESH and NIGHT owned, not warned; OVERDUE and WARN owned and warned; STALE and LATE pooled');
 is( sql(q{SELECT count(*) FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
            WHERE j.job_name = 'pool_release' AND (r.status <> 'succeeded' OR r.runner <> 'fieldops launcher')}),
 	'0', 'every run was the launcher\'s, and succeeded');
@@ -145,7 +160,7 @@ is(sql(qq{SELECT count(*) FROM fieldops.check_pool_invariants($t)}), '0', 'invar
 # 2. kill -9 in the middle of a release
 
 sql(<<"EOSQL");
-SELECT tap.owned('K' || lpad(i::text, 4, '0'), 'OPEN', 1 + i % 4, interval '5 days' + i * interval '1 minute') FROM generate_series(1, 3000) i;
+SELECT tap.owned('K' || lpad(i::text, 4, '0'), 'FAST', 1 + i % 4, interval '5 days' + i * interval '1 minute') FROM generate_series(1, 3000) i;
 SELECT fieldops.alter_job('pool_release', p_schedule => '10 minutes', p_args => '{"batch": 200}');
 EOSQL
 my $gate = $node->background_psql('postgres', on_error_stop => 1);
@@ -197,7 +212,7 @@ is( sql(q{SELECT count(*) FILTER (WHERE o.end_reason = 'released') || ' ' || cou
 	'3000 0', 'every ownership row ended once, none open');
 is( sql(qq{SELECT string_agg(format('%s %s', w.external_ref, h.held), ', ' ORDER BY w.external_ref)
              FROM fieldops.worker_holding h JOIN fieldops.worker w USING (tenant_id, worker_id) WHERE h.tenant_id = $t}),
-	'W1 0, W2 1, W3 1, W4 1', 'holdings: what part 1 left, nothing of part 2');
+	'W1 0, W2 2, W3 1, W4 1', 'holdings: what part 1 left, nothing of part 2');
 is(sql(qq{SELECT count(*) FROM fieldops.check_pool_invariants($t)}), '0', 'invariants hold after the rerun');
 
 $node->stop;

@@ -5,7 +5,7 @@
 # the pool_release job every second; then fieldops.check_pool_invariants()
 # must return nothing.
 #
-# One tenant, 40 workers, pool HOT (no follow-up for 1 day releases,
+# One tenant, 40 workers, pool HOT (no follow-up for 2 days releases,
 # warning 1 day before, window all day, 100 claims a day per worker, a hold
 # limit of 12, cooldown 1 day, no protection), worker W1 its administrator;
 # 400 customers, half owned at the start.  Every script draws its customers
@@ -23,9 +23,15 @@
 #              races with whoever changes it meanwhile)
 #   transfer   transfer_customer() from the owner read first to another
 #              random worker
-#   sweep      release_stale_customers(tenant, now() + 1 day - k s): the
-#              customers idle for more than k = 0-30 s are released, the
-#              others warned (a second releaser next to the launcher's job)
+#   sweep      release_stale_customers(tenant, now() + 2 days - k s): the
+#              customers idle for more than k = 0-30 s and warned by an
+#              earlier sweep are released, the others warned (more
+#              releasers next to the launcher's job)
+#   age        time passes for one owned customer (test instrumentation, a
+#              direct UPDATE as superuser): its owned_since and last
+#              follow-up move 3 days back and it was warned 2 days ago, so
+#              the launcher's job, which runs on the real clock, finds it
+#              due
 #   state      set_customer_state() locking or unlocking a customer
 #
 # Every call goes through a wrapper (schema bench) that records its status
@@ -72,7 +78,7 @@ SELECT fieldops.set_tenant($t, false);
 SELECT fieldops.upsert_worker($t, 'W' || i, 'Rep ' || i) FROM generate_series(1, 40) i;
 CREATE SCHEMA bench;
 CREATE TABLE bench.w AS SELECT row_number() OVER (ORDER BY worker_id) AS n, worker_id FROM fieldops.worker WHERE tenant_id = $t;
-SELECT fieldops.create_pool($t, 'HOT', 'Hot pool', p_rules => '{"no_followup_days": 1, "warn_days": 1, "window_start": "00:00",
+SELECT fieldops.create_pool($t, 'HOT', 'Hot pool', p_rules => '{"no_followup_days": 2, "warn_days": 1, "window_start": "00:00",
     "window_end": "00:00", "daily_claim_limit": 100, "hold_limit": 12, "cooldown_days": 1, "protect_minutes": 0}') AS pool \\gset
 SELECT fieldops.set_pool_admin($t, :pool, (SELECT worker_id FROM bench.w WHERE n = 1));
 CREATE TABLE bench.c (n int PRIMARY KEY, customer_id bigint NOT NULL);
@@ -134,7 +140,13 @@ SELECT bench.rec('transfer', fieldops.transfer_customer(:t, bench.cid(:c), f, CA
 },
 	'pool_sweep@1' => q{
 \set k random(0, 30)
-SELECT bench.rec('sweep', 'released ' || fieldops.release_stale_customers(:t, now() + interval '1 day' - :k * interval '1 second'));
+SELECT bench.rec('sweep', 'released ' || fieldops.release_stale_customers(:t, now() + interval '2 days' - :k * interval '1 second'));
+},
+	'pool_age@1' => qq{
+\\set c $z
+UPDATE fieldops.customer SET owned_since = owned_since - interval '3 days', last_followup_at = last_followup_at - interval '3 days',
+       warned_at = idle_since - interval '2 days'
+ WHERE tenant_id = :t AND customer_id = bench.cid(:c) AND owner_worker_id IS NOT NULL;
 },
 	'pool_state@1' => qq{
 \\set c $z
@@ -182,6 +194,9 @@ for my $k ('claimed', 'released', 'transferred', 'warned')
 }
 is(sql(qq{SELECT count(*) > 0 FROM fieldops.pool_event WHERE tenant_id = $t AND kind = 'released' AND actor = 'job:pool_release'}),
 	't', 'the launcher\'s job and the sweeps released customers');
+is(sql(q{SELECT count(*) > 0 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id)
+          WHERE j.job_name = 'pool_release' AND r.runner = 'fieldops launcher' AND (r.result ->> 'released')::int > 0}),
+	't', 'the launcher\'s own runs released customers');
 is(sql(q{SELECT count(*) > 10 FROM fieldops.job_run r JOIN fieldops.job j USING (job_id) WHERE j.job_name = 'pool_release' AND r.status = 'succeeded' AND r.runner = 'fieldops launcher'}),
 	't', 'the launcher ran the release job during the load');
 is(sql(q{SELECT count(*) FROM fieldops.job_run r JOIN fieldops.job j USING (job_id) WHERE j.job_name = 'pool_release' AND r.status <> 'succeeded'}),
