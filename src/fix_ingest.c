@@ -236,6 +236,7 @@ typedef struct Ingest
 	WtSchedule *schedule_parsed;
 	int			retention;
 	bool		store_off;
+	bool		store_off_forced;	/* p_options.store_off_duty: true */
 	TimestampTz expired_before;
 	TimestampTz future_after;
 	bool		skip;
@@ -852,7 +853,11 @@ to_unix_ms(TimestampTz t)
 	return us >= 0 ? us / 1000 : -((-us + 999) / 1000);
 }
 
-/* the options: on_error and sent_at */
+/*
+ * the options: on_error, sent_at, and store_off_duty (a visit's check-in
+ * or check-out fix is evidence of work whenever it was taken: the visit
+ * functions store it even outside working hours)
+ */
 static void
 parse_options(Ingest *g, Jsonb *opt)
 {
@@ -878,14 +883,14 @@ parse_options(Ingest *g, Jsonb *opt)
 						v ? json_type(v) : "array")));
 	}
 	{
-		static const char *const option_keys[] = {"on_error", "sent_at"};
+		static const char *const option_keys[] = {"on_error", "sent_at", "store_off_duty"};
 
 		unknown = fix_obs_unknown_key(&opt->root, option_keys, lengthof(option_keys));
 	}
 	if (unknown != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("p_options has an unknown key \"%s\" (known keys: on_error, sent_at)", unknown)));
+				 errmsg("p_options has an unknown key \"%s\" (known keys: on_error, sent_at, store_off_duty)", unknown)));
 	v = fix_obs_key(&opt->root, "on_error");
 	if (v != NULL && v->type != jbvNull)
 	{
@@ -899,6 +904,16 @@ parse_options(Ingest *g, Jsonb *opt)
 					 errmsg("p_options.on_error must be \"fail\" or \"skip\", got %s",
 							JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0))));
 		g->skip = strncmp(v->val.string.val, "skip", 4) == 0;
+	}
+	v = fix_obs_key(&opt->root, "store_off_duty");
+	if (v != NULL && v->type != jbvNull)
+	{
+		if (v->type != jbvBool)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("p_options.store_off_duty must be true or false, got %s",
+							JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0))));
+		g->store_off_forced = v->val.boolean;
 	}
 
 	/*
@@ -2871,7 +2886,7 @@ fieldops_ingest_fixes(PG_FUNCTION_ARGS)
 		v = col(0, 3, &isnull);
 		g.retention = isnull ? 0 : DatumGetInt32(v);
 		v = col(0, 4, &isnull);
-		g.store_off = !isnull && DatumGetBool(v);
+		g.store_off = g.store_off_forced || (!isnull && DatumGetBool(v));
 		/*
 		 * The model in force, parsed once per backend and version: a
 		 * version is never edited (the row's xmin tells a row made again
