@@ -136,6 +136,32 @@ SELECT fieldops.check_out(:vt, :v4id, :rep, visit_test.fix('visit-phone-1', 35, 
 SELECT visit_test.codes(fieldops.review_visit(:vt, :v4id, :mgr, true) -> 'reasons') AS reasons_after_review;
 
 --
+-- 6b. Photo steps: a key-account visit with its shelf photos signed by the
+-- phone (photo_test.shoot() of the photo test plays the camera).  Two
+-- accepted photos do the step; a photo taken 3 km away is rejected
+-- (off_site) and does not count for the step, but given as evidence it
+-- keeps the visit from being verified (photo_not_accepted): every photo a
+-- required photo step names must be accepted.
+--
+SELECT sha256('fieldops visit test: phone 1 key') AS vseed \gset
+SELECT fieldops.register_device_key(:vt, :dev, 'ed25519', photo_test.public_key('ed25519', :'vseed')) AS vkey \gset
+SELECT (fieldops.check_in(:vt, :rep, :s2, visit_test.fix('visit-phone-1', 36, 5, 5, 4))) ->> 'visit_id' AS v6id \gset
+SELECT fieldops.issue_photo_nonce(:vt, :dev, :v6id) AS vn1 \gset
+SELECT verdict FROM photo_test.shoot('ed25519', :'vseed', :'vkey', :rep, :dev, :v6id, :'vn1', 1, 'shelf, left');
+SELECT photo_id AS ph1 FROM photo_test.last \gset
+SELECT fieldops.issue_photo_nonce(:vt, :dev, :v6id) AS vn2 \gset
+SELECT verdict FROM photo_test.shoot('ed25519', :'vseed', :'vkey', :rep, :dev, :v6id, :'vn2', 2, 'shelf, right');
+SELECT photo_id AS ph2 FROM photo_test.last \gset
+SELECT fieldops.issue_photo_nonce(:vt, :dev, :v6id) AS vn3 \gset
+SELECT verdict, reasons FROM photo_test.shoot('ed25519', :'vseed', :'vkey', :rep, :dev, :v6id, :'vn3', 3, 'shelf, far away', p_lat => 31.2574);
+SELECT photo_id AS ph3 FROM photo_test.last \gset
+SELECT fieldops.complete_step(:vt, :v6id, :rep, 2, jsonb_build_object('photo_ids', jsonb_build_array(:ph1)), :'t0'::timestamptz + interval '37 minutes') ->> 'reason' AS one_photo;
+SELECT fieldops.complete_step(:vt, :v6id, :rep, 2, jsonb_build_object('photo_ids', jsonb_build_array(:ph1, :ph2, :ph3)), :'t0'::timestamptz + interval '37 minutes') ->> 'status' AS three_photos;
+SELECT fieldops.complete_step(:vt, :v6id, :rep, 3, '{"text": "对面的超市在做买二送一"}', :'t0'::timestamptz + interval '38 minutes') ->> 'status' AS competitor;
+SELECT r ->> 'verified' AS verified, r -> 'reasons' -> 0 ->> 'code' AS reason, (r -> 'reasons' -> 0 ->> 'photo_id')::bigint = :ph3 AS the_far_photo
+  FROM fieldops.check_out(:vt, :v6id, :rep, visit_test.fix('visit-phone-1', 39, 5, 5, 4)) r;
+
+--
 -- 7. A customer without a position: uncertain; a visit still open
 --
 SELECT ((fieldops.check_in(:vt, :rep2, :s3, visit_test.fix('visit-phone-2', 40, 0, 0, 5))) -> 'checkin') - 'score' AS checkin_no_position;
