@@ -136,3 +136,7 @@ private_server_stop() {
 }
 
 PSQL() { as_test_user psql -X -q -v ON_ERROR_STOP=1 -h "$PSQL_SOCK" -p "$PSQL_PORT" "$@"; }
+
+# The median of the whitespace-separated numbers on standard input (the
+# benchmarks report the median of their rounds).
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

@@ -545,10 +545,13 @@ BEGIN
                 'reason', pg_catalog.format('%s photo(s) of this visit needed, not rejected; %s given', s.min_photos, v_n));
         END IF;
     ELSIF s.kind OPERATOR(pg_catalog.=) 'form' THEN
+        -- (fieldops.form_submission and fieldops.form come with the custom
+        -- forms, 70_form.sql, later in the script: resolved when this runs)
         IF NOT EXISTS (SELECT 1 FROM fieldops.form_submission fs
+                         JOIN fieldops.form fo ON fo.tenant_id OPERATOR(pg_catalog.=) fs.tenant_id AND fo.form_id OPERATOR(pg_catalog.=) fs.form_id
                         WHERE fs.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
                           AND fs.submission_id OPERATOR(pg_catalog.=) (CASE WHEN (v_ev ->> 'submission_id') ~ '^[0-9]{1,18}$' THEN (v_ev ->> 'submission_id')::bigint END)
-                          AND fs.visit_id OPERATOR(pg_catalog.=) p_visit_id AND fs.form_code OPERATOR(pg_catalog.=) s.form_code) THEN
+                          AND fs.visit_id OPERATOR(pg_catalog.=) p_visit_id AND fo.code OPERATOR(pg_catalog.=) s.form_code) THEN
             RETURN pg_catalog.jsonb_build_object('status', 'missing_evidence',
                 'reason', pg_catalog.format('a submission of form %s for this visit is needed: {"submission_id": ...}', s.form_code));
         END IF;

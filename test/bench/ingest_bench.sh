@@ -200,7 +200,6 @@ run() {
     [ -n "$RUN_TPS" ] && [ "$RUN_TX" = $((c * t)) ] || die "pgbench ($kind, $c clients) did not run all transactions: $out"
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 if [ "$WARMUP" -gt 0 ]; then
     say "warm-up: $(( WARMUP < B ? WARMUP : B )) batches each way, 1 client"

@@ -54,7 +54,6 @@ VACUUM ANALYZE track;
 SQL
 PSQL -d msql -At -c "SELECT 'rows: ' || count(*) FROM track"
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 CASE_Q="SELECT (fieldops.mileage_agg(recorded_at, geom, accuracy_m, speed_mps, source)).distance_m FROM track;"
 BASE_Q="SELECT ST_Length(ST_MakeLine(geom ORDER BY recorded_at)::geography) FROM track;"

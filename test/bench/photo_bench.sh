@@ -61,7 +61,6 @@ CREATE TABLE sigs (alg text, msg bytea, sig bytea, pub bytea);
 VACUUM ANALYZE sigs;
 SQL
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 sql_ms() {  # alg: one timed run of the case query (after the session's warm-up)
     { echo "SET max_parallel_workers_per_gather = 0;"

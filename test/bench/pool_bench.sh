@@ -147,7 +147,6 @@ state_digest() {
                           FROM fieldops.customer WHERE tenant_id = $TENANT"
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 release_case() {
     PSQL -d run -c "SELECT fieldops.alter_job('pool_release', p_next_run_at => now())" >/dev/null || return 1

@@ -124,7 +124,6 @@ tps() {  # script user -> tps
     as_test_user pgbench -n -h "$WORK" -p "$PORT" -U "$2" -c 2 -j 2 -T "$SECONDS_PER_RUN" -f "$1" bench 2>/dev/null \
         | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 say "results (median of $ROUNDS rounds of ${SECONDS_PER_RUN}s, 2 clients; ratio = case / baseline)"
 printf '%-12s %14s %14s %8s\n' case "baseline tps" "case tps" ratio
