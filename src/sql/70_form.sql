@@ -39,10 +39,16 @@
 --
 -- Locks: define_form() locks the form's row (FOR NO KEY UPDATE) to number
 -- versions one at a time; submit_form() share-locks the worker's row
--- (lock_active_worker) and takes no other lock: concurrent corrections of
--- one submission and concurrent resends of one client_ref are arbitrated
--- by unique indexes (one wins, the other gets 55000 or the winner's id).
--- Neither waits for a lock the other holds, so they cannot deadlock.
+-- (lock_active_worker, as every API function that acts for a worker) and
+-- takes no row lock of its own beyond the KEY SHARE locks of its foreign
+-- keys (form version, worker, visit, corrected submission), which never
+-- conflict with the form's NO KEY UPDATE.  Concurrent corrections of one
+-- submission and concurrent resends of one client_ref are arbitrated by
+-- unique indexes: the second waits for the first, then gets 55000 (already
+-- corrected), the first's id (the same resend) or 23505 (another
+-- submission under the same reference).  No function here waits for a lock
+-- while holding one another function here waits for, so they cannot
+-- deadlock (test/isolation/specs/form_submit.spec).
 --
 -- Part of the install script and of the 0.1.0 -> 0.2.0 upgrade script.
 --
