@@ -337,7 +337,9 @@ BEGIN
       JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid AND a.attnum OPERATOR(pg_catalog.=) c.conkey[2]
      WHERE c.conrelid OPERATOR(pg_catalog.=) 'fieldops.form_submission'::pg_catalog.regclass AND c.contype OPERATOR(pg_catalog.=) 'p'
        AND pg_catalog.array_length(c.conkey, 1) OPERATOR(pg_catalog.=) 2;
-    IF v_pk_col IS NOT NULL THEN
+    IF v_pk_col IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                                             WHERE conrelid OPERATOR(pg_catalog.=) 'fieldops.task_feedback'::pg_catalog.regclass
+                                               AND conname OPERATOR(pg_catalog.=) 'task_feedback_form_submission_fkey') THEN
         EXECUTE pg_catalog.format('ALTER TABLE fieldops.task_feedback ADD CONSTRAINT task_feedback_form_submission_fkey'
                                   ' FOREIGN KEY (tenant_id, form_submission_id) REFERENCES fieldops.form_submission (tenant_id, %I)', v_pk_col);
     END IF;
