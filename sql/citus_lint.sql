@@ -8,7 +8,7 @@
 
 -- Global tables (no tenant): the reviewed list
 CREATE TEMP TABLE global_tables (tbl regclass);
-INSERT INTO global_tables VALUES ('fieldops.job'), ('fieldops.job_run'), ('fieldops.setting_def'), ('fieldops.spoof_model'), ('fieldops.tenant_access');
+INSERT INTO global_tables VALUES ('fieldops.job'), ('fieldops.job_run'), ('fieldops.setting_def'), ('fieldops.spoof_model'), ('fieldops.state_transition'), ('fieldops.tenant_access');
 SELECT c.oid::regclass AS global_or_without_tenant_id,
        EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id') AS has_tenant_id
   FROM pg_class c

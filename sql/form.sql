@@ -40,6 +40,13 @@ INSERT INTO fieldops.visit (tenant_id, worker_id, customer_id, checkin_at) VALUE
 RETURNING visit_id AS v1b \gset
 INSERT INTO fieldops.visit (tenant_id, worker_id, customer_id, checkin_at) VALUES (:ft, :w2, :shop, now() - interval '5 min')
 RETURNING visit_id AS v2 \gset
+-- tasks and work orders the submissions answer (fieldops.create_task, create_work_order)
+SELECT fieldops.create_task(:ft, 'Cooler check', p_customer_id => :shop) AS task1 \gset
+SELECT fieldops.create_task(:ft, 'Shelf check', p_customer_id => :shop) AS task2 \gset
+SELECT fieldops.create_task(:ft, 'Closed store audit', p_customer_id => :shop) AS task3 \gset
+SELECT fieldops.create_task(:ft, 'Open store audit', p_customer_id => :shop) AS task4 \gset
+SELECT fieldops.create_work_order(:ft, :shop, 'Cooler service') AS wo1 \gset
+SELECT fieldops.create_work_order(:ft, :shop, 'Cooler inspection') AS wo2 \gset
 
 -- a phone signs and uploads a photo (photo_test comes from the photo test)
 CREATE FUNCTION pg_temp.photo(p_tenant bigint, p_worker bigint, p_device bigint, p_seed text, p_visit bigint, p_image text,
@@ -428,13 +435,13 @@ SELECT fieldops.submit_form(:ft, 'CATALOGUE', NULL, :w1, pg_temp.ans('{
     "loc": {"lat": 31.229, "lon": 121.46, "accuracy_m": 12.5}, "loc_any": {"lat": -33.86, "lon": 151.21, "accuracy_m": null},
     "cl": [{"item": "gloves", "checked": false, "note": " torn "}, {"item": "helmet", "checked": true, "note": ""}],
     "sig": {"signer": " 李娜 Li Na ", "image": "iVBORw0KGgo=", "signed_at": "2026-11-27T10:15:00+08:00"}}'),
-    p_visit_id => :v1, p_task_id => 7001, p_work_order_id => 8001) AS cat_sub \gset
+    p_visit_id => :v1, p_task_id => :task1, p_work_order_id => :wo1) AS cat_sub \gset
 SELECT key, CASE WHEN key IN ('ph', 'ph3') THEN pg_temp.norm(regexp_replace(value::text, '[0-9]+', '@id', 'g')) ELSE value::text END AS stored
   FROM fieldops.form_submission s, jsonb_each(s.answers)
  WHERE s.tenant_id = :ft AND s.submission_id = :cat_sub ORDER BY key;
 SELECT s.answers -> 'ph' = to_jsonb(ARRAY[(SELECT photo_id FROM photo_ids WHERE name = 'ok')]) AS hash_became_id,
        s.answers -> 'ph3' = to_jsonb(ARRAY[(SELECT photo_id FROM photo_ids WHERE name = 'ok3'), (SELECT photo_id FROM photo_ids WHERE name = 'ok2')]) AS ids_in_given_order,
-       s.version, s.worker_id = :w1 AS by_f1, s.visit_id = :v1 AS for_v1, s.task_id, s.work_order_id, s.supersedes, s.client_ref, s.dropped,
+       s.version, s.worker_id = :w1 AS by_f1, s.visit_id = :v1 AS for_v1, s.task_id = :task1 AS for_task1, s.work_order_id = :wo1 AS for_wo1, s.supersedes, s.client_ref, s.dropped,
        s.input_sha256 = sha256(convert_to(pg_temp.ans('{
     "t_plain": "  hello  ", "t_rules": "AB-12", "n_dec": 12.50, "n_int": 3.0, "sc": "ok", "mc": ["d", "a"],
     "d": "2026-02-28", "tm": "09:30", "dt": "2026-06-01T12:00:00.250+08:00", "yn": true, "ph": "@sha:ok", "ph3": ["@ok3", "@ok2"],
@@ -453,11 +460,11 @@ SELECT count(*) - :submissions_before AS written_by_invalid_submissions FROM fie
 
 -- a correction: a new submission that supersedes the old one, same form and
 -- context; the supervisor F2 corrects F1's submission (F1's photos stay valid)
-SELECT fieldops.submit_form(:ft, 'CATALOGUE', NULL, :w1, pg_temp.ans('{"n_dec": 4.5, "ph": "@ok", "cl": [{"item": "helmet", "checked": true}]}'), p_visit_id => :v1, p_task_id => 7002) AS orig \gset
+SELECT fieldops.submit_form(:ft, 'CATALOGUE', NULL, :w1, pg_temp.ans('{"n_dec": 4.5, "ph": "@ok", "cl": [{"item": "helmet", "checked": true}]}'), p_visit_id => :v1, p_task_id => :task2) AS orig \gset
 SELECT fieldops.submit_form(:ft, 'CATALOGUE', NULL, :w2, pg_temp.ans('{"n_dec": 5.4, "ph": "@ok", "cl": [{"item": "helmet", "checked": true}]}'), p_supersedes => :orig) AS fix1 \gset
 SELECT fieldops.submit_form(:ft, 'CATALOGUE', NULL, :w2, pg_temp.ans('{"n_dec": 5.5, "ph": "@ok", "cl": [{"item": "helmet", "checked": true}]}'), p_visit_id => :v1, p_supersedes => :fix1) AS fix2 \gset
 SELECT s.submission_id = :orig AS orig, s.supersedes = :orig AS corrects_orig, s.supersedes = :fix1 AS corrects_fix1, s.worker_id = :w2 AS by_f2,
-       s.visit_id = :v1 AS for_v1, s.task_id, s.answers ->> 'n_dec' AS n_dec,
+       s.visit_id = :v1 AS for_v1, s.task_id = :task2 AS for_task2, s.answers ->> 'n_dec' AS n_dec,
        EXISTS (SELECT 1 FROM fieldops.current_form_submission c WHERE c.tenant_id = :ft AND c.submission_id = s.submission_id) AS current
   FROM fieldops.form_submission s WHERE s.tenant_id = :ft AND s.submission_id IN (:orig, :fix1, :fix2) ORDER BY s.submission_id;
 SELECT pg_temp.norm(regress.sqlerr(q)) AS refused_correction
@@ -592,7 +599,7 @@ SELECT fieldops.submit_form(:ft, 'EQUIP-INSPECT', NULL, :w1, pg_temp.ans($a$ {
     "fault_photos": ["@ok2", "@ok3"], "next_service": "2099-01-15",
     "unit_location": {"lat": 31.22903, "lon": 121.46012, "accuracy_m": 6},
     "store_manager_signature": {"signer": "王店长 Manager Wang", "image": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}
-  } $a$), p_visit_id => :v1, p_work_order_id => 8002) IS NOT NULL AS inspection_stored;
+  } $a$), p_visit_id => :v1, p_work_order_id => :wo2) IS NOT NULL AS inspection_stored;
 -- an inspection done badly: every error at once
 SELECT path, rule, pg_temp.norm(message) AS message FROM fieldops.check_form_answers(:ft, 'EQUIP-INSPECT', NULL, pg_temp.ans($a$ {
     "asset_tag": "rf-4211", "nameplate_photo": "@review", "running": true, "cabinet_temp_c": 45,
@@ -612,7 +619,7 @@ SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(answers) k) AS sto
 -- store audits: a closed store (one question and the storefront), an open one with an out-of-stock and competition
 SELECT fieldops.submit_form(:ft, 'STORE-AUDIT', NULL, :w1, pg_temp.ans(
     '{"store_open": false, "closed_reason": "renovation", "storefront_photo": "@ok5", "audit_time": "10:05", "facings": 12}'),
-    p_visit_id => :v1, p_task_id => 7003) AS closed_store \gset
+    p_visit_id => :v1, p_task_id => :task3) AS closed_store \gset
 SELECT answers - 'storefront_photo' AS answers, answers -> 'storefront_photo' = to_jsonb(ARRAY[(SELECT photo_id FROM photo_ids WHERE name = 'ok5')]) AS photo_kept,
        dropped FROM fieldops.form_submission WHERE tenant_id = :ft AND submission_id = :closed_store;
 SELECT path, rule, message FROM fieldops.check_form_answers(:ft, 'STORE-AUDIT', NULL, pg_temp.ans($a$ {
@@ -628,7 +635,7 @@ SELECT fieldops.submit_form(:ft, 'STORE-AUDIT', NULL, :w1, pg_temp.ans($a$ {
                   {"item": "promo_material", "checked": true}],
     "shelf_photos": ["@ok4", "@ok5"], "competitor_seen": true, "competitor_brands": ["brand_a"], "competitor_promo": "2 for 5 CNY",
     "manager_met": "刘经理 Mr Liu", "follow_up_on": "2099-02-01"
-  } $a$), p_visit_id => :v1, p_task_id => 7004) IS NOT NULL AS open_store_stored;
+  } $a$), p_visit_id => :v1, p_task_id => :task4) IS NOT NULL AS open_store_stored;
 
 --
 -- 9. Bad input of every function: 22004 (NULL), 22023 (bad value),

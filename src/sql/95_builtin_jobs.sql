@@ -26,6 +26,8 @@ AS $$
     ('pool_release', 'fieldops.job_pool_release', 'tenant', interval '10 minutes', '{"batch": 1000}'::jsonb,
      'Warn and release customers nobody followed up (or without a deal) back to their pool, per each pool''s rules and inside its release window (tenant-local).'),
     ('photo_nonce_purge', 'fieldops.job_photo_nonce_purge', 'tenant', interval '1 hour', '{"keep_days": 7, "batch": 10000}'::jsonb,
-     'Delete photo nonces that expired more than args.keep_days ago.')
+     'Delete photo nonces that expired more than args.keep_days ago.'),
+    ('work_order_sla', 'fieldops.job_work_order_sla', 'tenant', interval '1 minute', '{"batch": 1000}'::jsonb,
+     'Record work orders whose respond-by or resolve-by deadline has passed, each breach once (outbox event work_order.sla_breached).')
 $$;
 COMMENT ON FUNCTION fieldops.builtin_jobs() IS 'The jobs fieldops itself needs; ensure_builtin_jobs() creates the missing ones.';
