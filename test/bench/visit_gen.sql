@@ -29,8 +29,8 @@
 --               n, i, customer_id, lat, lon), and the functions the
 --               pgbench scripts call: bench.fix(n, k, i, minute) the JSON
 --               of worker n's fix at shop i during its k-th visit, minute
---               minutes after its check-in (GPS, accuracy 6-15 m, 5-40 m
---               from the shop's pin); bench.at(n, k, minute) that instant;
+--               minutes after its check-in (GPS, accuracy 6-15 m, 2-30 m
+--               north and east of the shop's pin, drawn from md5); bench.at(n, k, minute) that instant;
 --               bench.answers(k) a valid STORE_AUDIT answer.
 --
 -- A worker's k-th visit starts at base + 15 k minutes (base 20 days ago,
@@ -71,11 +71,11 @@ SELECT fieldops.define_form(:tenant, 'STORE_AUDIT', 'Store audit', '{
   "fields": [
     {"key": "fridge_temp", "type": "number", "label": "Fridge temperature", "min": -5, "max": 12, "unit": "°C", "required": true},
     {"key": "shelf_clean", "type": "yes_no", "label": "Shelf clean", "required": true},
-    {"key": "not_clean_reason", "type": "text", "label": "Why not", "show_if": {"field": "shelf_clean", "op": "eq", "value": false}, "required": true},
+    {"key": "not_clean_reason", "type": "text", "label": "Why not", "show_if": {"field": "shelf_clean", "equals": false}, "required": true},
     {"key": "display", "type": "single_choice", "label": "Display", "options": [{"value": "end_cap", "label": "End cap"}, {"value": "shelf", "label": "Shelf"}, {"value": "none", "label": "None"}], "required": true},
     {"key": "facings", "type": "number", "label": "Facings", "min": 0, "max": 200, "integer": true, "required": true},
     {"key": "promos", "type": "multi_choice", "label": "Promotions seen", "options": [{"value": "poster", "label": "Poster"}, {"value": "price_cut", "label": "Price cut"}, {"value": "gift", "label": "Gift"}]},
-    {"key": "checks", "type": "checklist", "label": "Checks", "items": [{"value": "price_tags", "label": "Price tags", "required": true}, {"value": "expiry", "label": "Expiry dates", "required": true}, {"value": "stock", "label": "Stock"}, {"value": "posm", "label": "POSM"}, {"value": "cooler", "label": "Cooler"}]},
+    {"key": "checks", "type": "checklist", "label": "Checks", "items": [{"key": "price_tags", "label": "Price tags", "required": true}, {"key": "expiry", "label": "Expiry dates", "required": true}, {"key": "stock", "label": "Stock"}, {"key": "posm", "label": "POSM"}, {"key": "cooler", "label": "Cooler"}]},
     {"key": "next_order", "type": "date", "label": "Next order"},
     {"key": "remarks", "type": "text", "label": "Remarks", "max_length": 500},
     {"key": "out_of_stock", "type": "yes_no", "label": "Out of stock", "required": true}
@@ -89,9 +89,14 @@ SELECT fieldops.assign_sop(:tenant, 'STD');
 CREATE FUNCTION bench.at(p_n integer, p_k integer, p_minute integer) RETURNS timestamptz LANGUAGE sql STABLE AS $$
     SELECT base + p_k * interval '15 minutes' + p_minute * interval '1 minute' FROM bench.worker WHERE n = p_n
 $$;
+-- a number in [0, 1) from md5 of a key: every fix lies somewhere else
+CREATE FUNCTION bench.h01(p_key text) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
+    SELECT ('x' || substr(md5(p_key), 1, 13))::bit(52)::bigint / 4503599627370496.0::float8
+$$;
 CREATE FUNCTION bench.fix(p_n integer, p_k integer, p_i integer, p_minute integer) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('device_uid', w.device_uid, 'recorded_at', bench.at(p_n, p_k, p_minute),
-               'lat', round((s.lat + (5 + (p_k * 7 + p_minute) % 35) / 111195.0)::numeric, 7), 'lon', round(s.lon::numeric, 7),
+               'lat', round((s.lat + (2 + 28 * bench.h01(p_n || '/' || p_k || '/' || p_minute || '/n')) / 111195.0)::numeric, 7),
+               'lon', round((s.lon + (2 + 28 * bench.h01(p_n || '/' || p_k || '/' || p_minute || '/e')) / (111195.0 * cosd(31.2304)))::numeric, 7),
                'accuracy_m', 6 + (p_k + p_minute) % 10, 'provider', 'gps', 'satellites', 12, 'cn0_mean_dbhz', 33, 'cn0_sd_dbhz', 6)
       FROM bench.worker w JOIN bench.shop s ON s.n = w.n AND s.i = p_i WHERE w.n = p_n
 $$;
@@ -100,7 +105,7 @@ CREATE FUNCTION bench.cid(p_n integer, p_i integer) RETURNS bigint LANGUAGE sql 
 CREATE FUNCTION bench.answers(p_k integer) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_build_object('fridge_temp', 2 + p_k % 6, 'shelf_clean', p_k % 7 <> 0, 'display', (ARRAY['end_cap', 'shelf', 'none'])[1 + p_k % 3],
                               'facings', 10 + p_k % 40, 'promos', jsonb_build_array('poster'),
-                              'checks', jsonb_build_array('price_tags', 'expiry', 'stock'), 'out_of_stock', p_k % 5 = 0)
+                              'checks', jsonb_build_array(jsonb_build_object('item', 'price_tags', 'checked', true), jsonb_build_object('item', 'expiry', 'checked', true), jsonb_build_object('item', 'stock', 'checked', p_k % 2 = 0)), 'out_of_stock', p_k % 5 = 0)
            || CASE WHEN p_k % 7 = 0 THEN jsonb_build_object('not_clean_reason', '货架有灰') ELSE '{}' END
 $$;
 CREATE TABLE bench.config AS
