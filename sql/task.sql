@@ -275,8 +275,11 @@ SELECT fieldops.add_task_feedback(:tt, :task3, :a, p_photo_id => :an_photo) AS o
 SELECT task_test.err(format('SELECT fieldops.add_task_feedback(%s, %s, %s, p_photo_id => %s)', :tt, :task3, :a, :ma_photo)) AS someone_elses_photo;
 SELECT fieldops.set_task_state(:tt, :task3, 'in_progress', :a) AS started,
        fieldops.add_task_feedback(:tt, :task3, :a, '  shelf photographed  ') AS note;
--- forms come from the custom forms module (fieldops.form_submission); without it:
-SELECT task_test.err(format('SELECT fieldops.add_task_feedback(%s, %s, %s, p_form_submission_id => 1)', :tt, :task3, :a)) AS form_without_forms;
+-- a custom form submitted for the task is feedback; an unknown submission is refused
+SELECT fieldops.define_form(:tt, 'TASK-CHECK', 'Task check', '{"fields": [{"key": "fixed", "type": "yes_no", "label": "Fixed", "required": true}]}') AS task_form;
+SELECT fieldops.submit_form(:tt, 'TASK-CHECK', NULL, :a, '{"fixed": true}', p_task_id => :task3) AS task_sub \gset
+SELECT fieldops.add_task_feedback(:tt, :task3, :a, p_form_submission_id => :task_sub) AS form_feedback;
+SELECT task_test.err(format('SELECT fieldops.add_task_feedback(%s, %s, %s, p_form_submission_id => 987654321)', :tt, :task3, :a)) AS unknown_submission;
 SELECT fieldops.set_task_state(:tt, :task3, 'done', :a) AS done,
        fieldops.add_task_feedback(:tt, :task3, :a, 'afterwards') AS after_done;
 SELECT kind, note, photo_id = :an_photo AS an_photo FROM fieldops.task_feedback WHERE tenant_id = :tt AND task_id = :task3 ORDER BY feedback_id;
