@@ -656,10 +656,11 @@ AS $$
                         AND s.version OPERATOR(pg_catalog.=) v.sop_version))
                   FROM fieldops.sop so WHERE so.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND so.sop_id OPERATOR(pg_catalog.=) v.sop_id),
         'review', v.review,
-        'verified', pg_catalog.jsonb_array_length(fieldops.visit_reasons(v.tenant_id, v)) OPERATOR(pg_catalog.=) 0,
-        'reasons', fieldops.visit_reasons(v.tenant_id, v),
+        'verified', pg_catalog.jsonb_array_length(r.reasons) OPERATOR(pg_catalog.=) 0,
+        'reasons', r.reasons,
         'followup', v.followup)
       FROM fieldops.visit v
+     CROSS JOIN LATERAL (SELECT fieldops.visit_reasons(v.tenant_id, v) AS reasons) r
      WHERE v.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND v.visit_id OPERATOR(pg_catalog.=) p_visit_id
 $$;
 COMMENT ON FUNCTION fieldops.visit_summary(bigint, bigint) IS
