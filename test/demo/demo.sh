@@ -22,12 +22,16 @@
 #   (test/generators/sample_spoofers.sql), plays a day of the customer pool
 #   (test/generators/sample_pool.sql: a district's pool with rules, the
 #   release job's warnings and releases, a rep leaving, claims with every
-#   status), prints test/demo/report.sql and writes the customers as GeoJSON
-#   coloured by owner or pool (test/demo/customers_geojson.sql) to
-#   customers.geojson in the demo directory.
+#   status), plays a day of the process module (test/generators/
+#   sample_process.sql: SOPs and forms, visits by the book, one skipping
+#   steps, one with a spoofed check-in, tasks, a work order with parts and
+#   the customer's signature), prints test/demo/report.sql and writes the
+#   customers as GeoJSON coloured by owner or pool
+#   (test/demo/customers_geojson.sql) to customers.geojson in the demo
+#   directory.
 #   Run again, it finds the server (starting it if it was stopped), the
-#   tenant, its fixes, photos, check-ins and pool, prints the report again
-#   and writes the GeoJSON afresh.
+#   tenant, its fixes, photos, check-ins, pool and process day, prints the
+#   report again and writes the GeoJSON afresh.
 # stop: stop the server; the data directory stays (rm -rf it to reset).
 # status: say whether the server runs and how to connect.
 #
@@ -266,6 +270,28 @@ EOF
         echo "   pool day played in $((SECONDS - t3)) s"
     else
         say "the tenant has a pool besides its default one already: not playing the pool day again"
+    fi
+
+    # the process module: SOPs and forms, a day of visits (one skipping
+    # steps, one with a spoofed check-in), tasks, a work order with parts and
+    # the customer's signature (once: the sample tenant has no SOP before)
+    if [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.sop WHERE tenant_id = $TENANT")" = 0 ]; then
+        say "the process day: visits and their SOPs, forms, tasks, a work order (test/generators/sample_process.sql)"
+        local t4=$SECONDS
+        dpsql -d "$DEMO_DB" <test/generators/sample_process.sql || die "loading test/generators/sample_process.sql failed"
+        dpsql -d "$DEMO_DB" -v tenant="$TENANT" <<'EOF' || die "playing the process day failed"
+\pset footer off
+\pset linestyle unicode
+\pset border 1
+CREATE TEMP TABLE process_day AS SELECT * FROM fieldops_sample.generate_process_day(:tenant);
+\echo '   API calls per kind, and how many answered what the story expected (the report shows them: section 13)'
+SELECT s.kind, count(*) AS calls, count(*) FILTER (WHERE d.status = d.expected) AS "as expected"
+  FROM process_day d JOIN fieldops_sample.process_step s ON s.tenant_id = :tenant AND s.step = d.step
+ GROUP BY s.kind ORDER BY min(d.step);
+EOF
+        echo "   process day played in $((SECONDS - t4)) s"
+    else
+        say "the tenant has SOPs already: not playing the process day again"
     fi
 
     say "job runs"

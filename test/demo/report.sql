@@ -22,6 +22,11 @@
 -- tenant and the session may read fieldops_sample.pool_step, the day: the
 -- release job's warnings and releases, the follow-ups, the departure, every
 -- claim with its status and why, and one customer's 360° view.
+-- Section 13 (the process) shows the SOPs and forms, today's visits with
+-- the verdict of fieldops.visit_verified and its reasons, tasks and work
+-- orders with their histories, parts, stock and signatures verified again;
+-- when test/generators/sample_process.sql played its day and the session
+-- may read fieldops_sample.process_step, the calls the API refused and why.
 --
 \set QUIET on
 \set ON_ERROR_STOP on
@@ -1045,6 +1050,193 @@ SELECT CASE WHEN :pool_violations = 0 THEN 'none: the pool is healthy' ELSE :poo
 \echo '  ' :pool_verdict
 \else
 \echo '   (this version of fieldops has no customer pool: ALTER EXTENSION fieldops UPDATE)'
+\endif
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 13. The process: visits, SOPs, forms, tasks, work orders (module 2) ─────'
+-- Live from the process tables: the SOPs and forms in force, today's visits
+-- (tenant-local) with fieldops.visit_verified's verdict and reasons, the
+-- open and recent tasks and work orders with their histories, parts, stock
+-- and signatures.  When test/generators/sample_process.sql played its day
+-- and the session may read fieldops_sample.process_step, the calls the API
+-- refused and why (a refused step leaves no row of its own).
+SELECT to_regclass('fieldops.sop') IS NOT NULL AND to_regclass('fieldops.work_order') IS NOT NULL AS have_process_module \gset
+\if :have_process_module
+SELECT COALESCE((SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'fieldops_sample' AND c.relname = 'process_step'), false) AS have_process_sample \gset
+\echo '   SOPs in force: the steps a visit must do in order (! required, ? optional; minimum minutes;'
+\echo '   the form a form step takes; photos a photo step needs), and the customers they apply to'
+SELECT s.code AS sop, s.current_version AS v, s.name,
+       COALESCE((SELECT string_agg(CASE WHEN a.customer_level IS NULL AND a.category IS NULL THEN 'every other customer'
+                                        ELSE concat_ws(' ', 'level ' || a.customer_level, a.category) END, ', ' ORDER BY a.assignment_id)
+                   FROM fieldops.sop_assignment a WHERE a.tenant_id = s.tenant_id AND a.sop_id = s.sop_id), '') AS "for",
+       (SELECT string_agg(st.step_no || CASE WHEN st.required THEN '!' ELSE '?' END || st.kind
+                          || CASE WHEN st.min_duration_s > 0 THEN ' ≥' || round(st.min_duration_s / 60.0, 1) || 'min' ELSE '' END
+                          || CASE WHEN st.form_code IS NOT NULL THEN ' [' || st.form_code || ']' ELSE '' END
+                          || CASE WHEN st.min_photos > 0 THEN ' ×' || st.min_photos ELSE '' END, ' → ' ORDER BY st.step_no)
+          FROM fieldops.sop_step st WHERE st.tenant_id = s.tenant_id AND st.sop_id = s.sop_id AND st.version = s.current_version) AS steps
+  FROM fieldops.sop s WHERE s.tenant_id = :tenant ORDER BY s.code;
+SELECT count(*) = 0 AS no_sop FROM fieldops.sop WHERE tenant_id = :tenant \gset
+\if :no_sop
+\echo '   (no SOP yet: make demo plays a process day with test/generators/sample_process.sql)'
+\endif
+
+\echo
+\echo '   Custom forms: the current version, its fields, and the submissions made (for visits, tasks, work orders)'
+SELECT f.code AS form, f.current_version AS v, f.name, v.field_count AS fields,
+       count(s.submission_id) AS submissions, count(s.visit_id) AS "for visits", count(s.task_id) AS "for tasks",
+       count(s.work_order_id) AS "for work orders"
+  FROM fieldops.form f
+  JOIN fieldops.form_version v ON v.tenant_id = f.tenant_id AND v.form_id = f.form_id AND v.version = f.current_version
+  LEFT JOIN fieldops.form_submission s ON s.tenant_id = f.tenant_id AND s.form_id = f.form_id
+ WHERE f.tenant_id = :tenant
+ GROUP BY f.code, f.current_version, f.name, v.field_count ORDER BY f.code;
+
+\echo
+-- the latest tenant-local day with visits that ran an SOP (else today)
+SELECT COALESCE(max((v.checkin_at AT TIME ZONE :'tenant_tz')::date), fieldops.tenant_local_date(:tenant)) AS process_day
+  FROM fieldops.visit v WHERE v.tenant_id = :tenant AND v.sop_id IS NOT NULL \gset
+SELECT to_char(:'process_day'::date, 'YYYY-MM-DD Dy') AS process_day_label \gset
+\echo '   The visits of' :process_day_label '(the latest day with SOP visits), as fieldops.visit_verified judges'
+\echo '   them: verified only when check-in and check-out are inside the geofence (or a reviewer accepted the'
+\echo '   visit), neither fix is red, every required step is done and every photo of a required photo step is'
+\echo '   accepted'
+SELECT w.name AS worker, c.name AS customer, c.level AS lvl, so.code AS sop,
+       to_char(v.checkin_at AT TIME ZONE :'tenant_tz', 'HH24:MI') AS "in",
+       to_char(v.checkout_at AT TIME ZONE :'tenant_tz', 'HH24:MI') AS "out",
+       v.checkin_geofence || '/' || COALESCE(v.checkout_geofence, '-') AS geofence,
+       v.checkin_band || '/' || COALESCE(v.checkout_band, '-') AS bands,
+       (SELECT count(*) FROM fieldops.visit_step d WHERE d.tenant_id = v.tenant_id AND d.visit_id = v.visit_id)
+         || '/' || COALESCE((SELECT count(*) FROM fieldops.sop_step st WHERE st.tenant_id = v.tenant_id AND st.sop_id = v.sop_id
+                                AND st.version = v.sop_version)::text, '-') AS steps,
+       COALESCE(v.review, '') AS review,
+       CASE WHEN x.verified THEN 'VERIFIED' ELSE 'no' END AS verified,
+       COALESCE((SELECT string_agg(r ->> 'code' || COALESCE(' ' || (r ->> 'step_no'), ''), ', ' ORDER BY n)
+                   FROM jsonb_array_elements(x.reasons) WITH ORDINALITY AS a(r, n)), '') AS "why not"
+  FROM fieldops.visit v
+  JOIN fieldops.visit_verified x ON x.tenant_id = v.tenant_id AND x.visit_id = v.visit_id
+  JOIN fieldops.worker w ON w.tenant_id = v.tenant_id AND w.worker_id = v.worker_id
+  JOIN fieldops.customer c ON c.tenant_id = v.tenant_id AND c.customer_id = v.customer_id
+  LEFT JOIN fieldops.sop so ON so.tenant_id = v.tenant_id AND so.sop_id = v.sop_id
+ WHERE v.tenant_id = :tenant AND (v.checkin_at AT TIME ZONE :'tenant_tz')::date = :'process_day'::date
+ ORDER BY w.name, v.checkin_at;
+
+\echo
+\echo '   Per worker that day: checked-out visits, verified, and the share the KPIs and the customer pool count'
+SELECT w.name AS worker, count(*) AS visits, count(*) FILTER (WHERE x.verified) AS verified,
+       round(100.0 * count(*) FILTER (WHERE x.verified) / count(*)) || ' %' AS "counted",
+       count(*) FILTER (WHERE v.followup IS NOT NULL) AS "pool follow-ups"
+  FROM fieldops.visit v
+  JOIN fieldops.visit_verified x ON x.tenant_id = v.tenant_id AND x.visit_id = v.visit_id
+  JOIN fieldops.worker w ON w.tenant_id = v.tenant_id AND w.worker_id = v.worker_id
+ WHERE v.tenant_id = :tenant AND (v.checkin_at AT TIME ZONE :'tenant_tz')::date = :'process_day'::date
+   AND v.checkout_at IS NOT NULL
+ GROUP BY w.name ORDER BY w.name;
+
+\if :have_process_sample
+\echo
+\echo '   What the API refused on the sample day, and why (test/generators/sample_process.sql; a refused step'
+\echo '   or claim changes nothing, so only the sample''s log remembers it)'
+SELECT s.step AS "#", COALESCE(w.name, '') AS who, s.subject, s.call, s.status, COALESCE(s.why, '') AS why
+  FROM fieldops_sample.process_step s
+  LEFT JOIN fieldops.worker w ON w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id
+ WHERE s.tenant_id = :tenant
+   AND s.status IN ('too_short', 'out_of_order', 'missing_evidence', 'taken', 'invalid_transition', 'reason_required',
+                    'not_permitted', 'insufficient_stock', 'not_issued', 'signature_required', 'stale', 'bad_signature')
+ ORDER BY s.step;
+SELECT count(*) AS process_surprises FROM fieldops_sample.process_step
+ WHERE tenant_id = :tenant AND status IS DISTINCT FROM expected \gset
+SELECT CASE WHEN :process_surprises = 0 THEN 'every call answered what the story expected'
+            ELSE :process_surprises || ' call(s) answered otherwise than the story expected: see fieldops_sample.process_step' END
+       AS process_verdict \gset
+\echo '  ' :process_verdict
+\endif
+
+\echo
+\echo '   Tasks: state, who has them, their history (state by actor; → reason) and feedback (fieldops.task_detail())'
+SELECT t.task_id AS task, t.title, COALESCE(c.name, '') AS customer, t.priority, t.state,
+       COALESCE(a.name, tm.name, '') AS "assigned to",
+       (SELECT string_agg(h.to_state || COALESCE(' by ' || hw.name, '') || COALESCE(' → ' || h.reason, ''), '; ' ORDER BY h.history_id)
+          FROM fieldops.task_history h LEFT JOIN fieldops.worker hw ON hw.tenant_id = h.tenant_id AND hw.worker_id = h.actor_worker_id
+         WHERE h.tenant_id = t.tenant_id AND h.task_id = t.task_id) AS history,
+       (SELECT string_agg(f.kind, ', ' ORDER BY f.feedback_id) FROM fieldops.task_feedback f
+         WHERE f.tenant_id = t.tenant_id AND f.task_id = t.task_id) AS feedback
+  FROM fieldops.task t
+  LEFT JOIN fieldops.customer c ON c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id
+  LEFT JOIN fieldops.worker a ON a.tenant_id = t.tenant_id AND a.worker_id = t.assignee_worker_id
+  LEFT JOIN fieldops.team tm ON tm.tenant_id = t.tenant_id AND tm.team_id = t.team_id
+ WHERE t.tenant_id = :tenant
+ ORDER BY t.task_id DESC LIMIT 10;
+
+\echo
+\echo '   Work orders: state, SLA (respond by / resolve by, breached or not), history (state by actor)'
+SELECT o.work_order_id AS wo, o.reference, o.title, c.name AS customer, o.priority, o.state, e.name AS engineer,
+       CASE WHEN o.respond_breached_at IS NOT NULL THEN 'respond BREACHED' WHEN o.responded_at IS NOT NULL THEN 'responded in time' ELSE 'open' END
+       || ', ' ||
+       CASE WHEN o.resolve_breached_at IS NOT NULL THEN 'resolve BREACHED' WHEN o.resolved_at IS NOT NULL THEN 'resolved in time' ELSE 'open' END AS sla,
+       (SELECT string_agg(h.to_state || COALESCE(' by ' || hw.name, ''), ' → ' ORDER BY h.history_id)
+          FROM fieldops.work_order_history h LEFT JOIN fieldops.worker hw ON hw.tenant_id = h.tenant_id AND hw.worker_id = h.actor_worker_id
+         WHERE h.tenant_id = o.tenant_id AND h.work_order_id = o.work_order_id) AS history
+  FROM fieldops.work_order o
+  JOIN fieldops.customer c ON c.tenant_id = o.tenant_id AND c.customer_id = o.customer_id
+  LEFT JOIN fieldops.worker e ON e.tenant_id = o.tenant_id AND e.worker_id = o.engineer_worker_id
+ WHERE o.tenant_id = :tenant
+ ORDER BY o.work_order_id DESC LIMIT 10;
+
+\echo
+\echo '   Their parts (issued to the order, consumed on it, returned to stock) and the customer''s signatures'
+\echo '   verified again now (fieldops.verify_work_order_signatures(): the key, the signature, the content)'
+SELECT o.work_order_id AS wo, p.sku, p.name AS part, wp.issued, wp.consumed, wp.returned, p.unit
+  FROM fieldops.work_order o
+  JOIN fieldops.work_order_part wp ON wp.tenant_id = o.tenant_id AND wp.work_order_id = o.work_order_id
+  JOIN fieldops.part p ON p.tenant_id = wp.tenant_id AND p.part_id = wp.part_id
+ WHERE o.tenant_id = :tenant
+ ORDER BY o.work_order_id DESC, p.sku LIMIT 20;
+SELECT o.work_order_id AS wo, s.signer_name AS signer, s.algorithm, s.key_status AS key, s.valid, s.content_intact AS "content intact",
+       s.is_current AS "current content"
+  FROM fieldops.work_order o CROSS JOIN LATERAL fieldops.verify_work_order_signatures(:tenant, o.work_order_id) s
+ WHERE o.tenant_id = :tenant
+ ORDER BY o.work_order_id DESC LIMIT 10;
+
+\echo
+\echo '   The inspection record submitted with the work order (form COOLER-INSPECT, answers as stored)'
+SELECT s.work_order_id AS wo, w.name AS engineer, f.code || ' v' || s.version AS form,
+       jsonb_pretty(s.answers - 'nameplate_photo') AS answers, s.answers -> 'nameplate_photo' AS photos
+  FROM fieldops.form_submission s
+  JOIN fieldops.form f ON f.tenant_id = s.tenant_id AND f.form_id = s.form_id
+  JOIN fieldops.worker w ON w.tenant_id = s.tenant_id AND w.worker_id = s.worker_id
+ WHERE s.tenant_id = :tenant AND s.work_order_id IS NOT NULL
+ ORDER BY s.submission_id DESC LIMIT 3;
+
+\echo
+\echo '   Stock by location (a level never goes below zero: fieldops.check_stock_invariants())'
+SELECT l.code AS location, l.kind, COALESCE(w.name, '') AS van_of, p.sku, s.on_hand, p.unit
+  FROM fieldops.stock_level s
+  JOIN fieldops.stock_location l ON l.tenant_id = s.tenant_id AND l.location_id = s.location_id
+  JOIN fieldops.part p ON p.tenant_id = s.tenant_id AND p.part_id = s.part_id
+  LEFT JOIN fieldops.worker w ON w.tenant_id = l.tenant_id AND w.worker_id = l.worker_id
+ WHERE s.tenant_id = :tenant
+ ORDER BY l.kind DESC, l.code, p.sku;
+SELECT count(*) AS stock_violations, count(*) > 0 AS stock_bad FROM fieldops.check_stock_invariants(:tenant) \gset
+\if :stock_bad
+SELECT * FROM fieldops.check_stock_invariants(:tenant) LIMIT 20;
+\endif
+SELECT CASE WHEN :stock_violations = 0 THEN 'none: every level is the sum of its ledger and none is negative'
+            ELSE :stock_violations || ' VIOLATIONS' END AS stock_verdict \gset
+\echo '   stock invariants:' :stock_verdict
+
+\echo
+SELECT 'fieldops_dispatch_' || :tenant AS dispatch_channel \gset
+\echo '   Events the process wrote to the outbox (a CRM or a manager''s screen follows them; tasks and work'
+\echo '   orders also NOTIFY the channel' :dispatch_channel 'as they change)'
+SELECT o.topic, count(*) AS events
+  FROM fieldops.outbox o
+ WHERE o.tenant_id = :tenant AND o.aggregate_type IN ('visit', 'task', 'work_order', 'form', 'form_submission', 'part')
+ GROUP BY o.topic ORDER BY o.topic;
+\else
+\echo '   (this version of fieldops has no process module: ALTER EXTENSION fieldops UPDATE)'
 \endif
 
 \pset footer on
