@@ -67,6 +67,9 @@
 --            set: red), the steps done with photos the OS flags as mocked
 --            (review), check-out still mocked: not verified (checkin_red,
 --            checkout_red, photo_not_accepted).
+--   Between two shops a rep drives (not to the check-in from home): a GNSS
+--   fix every 20 s along the straight line, through ingest_fixes(), so a
+--   map of the day (fieldops.svg_worker_day) has a track.
 --   Photos (fieldops.photo_manifest, submit_photo): signed by the reps'
 --   phones with keys they enrol (register_device_key; ES256 on Android and
 --   HarmonyOS, Ed25519 on iOS; the development signer stands in for the
@@ -308,7 +311,7 @@ $$;
 -- (an uncertain check-in that the lead accepts on review)
 CREATE OR REPLACE FUNCTION fieldops_sample.process_visit(p_tenant_id bigint, p_role text, p_customer fieldops.customer,
                                                          p_at timestamptz, p_style text, p_nonces bytea[], INOUT p_nonce_i int,
-                                                         OUT left_at timestamptz)
+                                                         OUT left_at timestamptz, OUT out_at timestamptz)
 RETURNS record
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -359,6 +362,7 @@ BEGIN
             CASE WHEN (v_out ->> 'verified')::boolean THEN 'verified' ELSE 'not verified' END,
             (SELECT string_agg(r ->> 'code', ', ') FROM jsonb_array_elements(v_out -> 'reasons') r), v_out - 'sop');
     END IF;
+    out_at := left_at;
     left_at := left_at + make_interval(mins => 12 + floor(7 * fieldops_sample.h01(v_key || '/travel'))::int);
 END
 $$;
@@ -542,6 +546,35 @@ AS $$
      ORDER BY y.k, y.d
 $$;
 
+-- the drive between two shops as the phone reports it: a GNSS fix every
+-- 20 s along the straight line from p_from to p_to (small md5 jitter),
+-- through ingest_fixes() like any track; returns how many were stored
+CREATE OR REPLACE FUNCTION fieldops_sample.process_track(p_tenant_id bigint, p_role text, p_from geometry, p_to geometry,
+                                                         p_t0 timestamptz, p_t1 timestamptz)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    c fieldops_sample.process_cast;
+    v_n int;
+    v_fixes jsonb;
+    v_stored int;
+BEGIN
+    SELECT * INTO c FROM fieldops_sample.process_cast x WHERE x.tenant_id = p_tenant_id AND x.role = p_role;
+    v_n := GREATEST(floor(extract(epoch FROM p_t1 - p_t0) / 20)::int, 1);
+    SELECT jsonb_agg(fieldops_sample.process_fix(c.device_uid, p_t0 + (p_t1 - p_t0) * (i::float8 / v_n),
+               ST_SetSRID(ST_MakePoint(ST_X(p_from) + (ST_X(p_to) - ST_X(p_from)) * i / v_n,
+                                       ST_Y(p_from) + (ST_Y(p_to) - ST_Y(p_from)) * i / v_n), 4326),
+               3 * fieldops_sample.h01(c.device_uid || '/j/' || i || '/' || p_t0),
+               5 + 4 * fieldops_sample.h01(c.device_uid || '/acc/' || i || '/' || p_t0),
+               c.device_uid || '/track/' || i || '/' || p_t0) ORDER BY i)
+      INTO v_fixes FROM generate_series(0, v_n) i;
+    SELECT count(*) FILTER (WHERE r.status = 'stored') INTO v_stored
+      FROM fieldops.ingest_fixes(p_tenant_id, v_fixes, '{"store_off_duty": true}') r;
+    RETURN v_stored;
+END
+$$;
+
 -- the visits of the day (see the header)
 CREATE OR REPLACE FUNCTION fieldops_sample.process_visits(p_tenant_id bigint)
 RETURNS void
@@ -556,6 +589,9 @@ DECLARE
     v_i int;
     v_n int;
     v_styles text[];
+    v_prev geometry;
+    v_left timestamptz;
+    v_stored int;
 BEGIN
     FOR c IN SELECT * FROM fieldops_sample.process_cast x WHERE x.tenant_id = p_tenant_id AND x.role LIKE 'rep%' ORDER BY x.role LOOP
         v_styles := CASE c.role WHEN 'rep1' THEN ARRAY['book', 'book', 'book', 'mall']
@@ -571,10 +607,20 @@ BEGIN
             'issue_photo_nonces', '12', cardinality(v_nonces)::text, 'offline nonces for the day''s photos');
         v_i := 1;
         v_n := 0;
+        v_prev := NULL;
         FOR cu IN SELECT * FROM fieldops_sample.process_route(p_tenant_id, c.worker_id, cardinality(v_styles), c.role = 'rep1') LOOP
             v_n := v_n + 1;
-            SELECT x.left_at, x.p_nonce_i INTO v_at, v_i
+            -- the drive from the last shop (not for a check-in from home)
+            IF v_prev IS NOT NULL AND v_styles[v_n] <> 'mock' THEN
+                v_stored := fieldops_sample.process_track(p_tenant_id, c.role, v_prev, cu.geom, v_left + interval '30 seconds',
+                                                          v_at - interval '30 seconds');
+                PERFORM fieldops_sample.process_log(p_tenant_id, v_at - interval '30 seconds', 'track', c.worker_id,
+                    'to ' || cu.name, 'ingest_fixes (the drive, a fix every 20 s)', 'stored', 'stored',
+                    v_stored || ' fixes stored', jsonb_build_object('stored', v_stored));
+            END IF;
+            SELECT x.left_at, x.p_nonce_i, x.out_at INTO v_at, v_i, v_left
               FROM fieldops_sample.process_visit(p_tenant_id, c.role, cu, v_at, v_styles[v_n], v_nonces, v_i) x;
+            v_prev := cu.geom;
         END LOOP;
         IF v_n < cardinality(v_styles) THEN
             RAISE EXCEPTION 'worker % has only % located customers, the story needs %', c.worker_id, v_n, cardinality(v_styles);
