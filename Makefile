@@ -24,8 +24,8 @@ SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # are new in this version (CREATE OR REPLACE for changed functions included)
 # and 99_finish.sql, which every install and upgrade ends with.
 PREVIOUS_VERSION = 0.1.0
-UPGRADE_SOURCES  = src/sql/22_departure.sql src/sql/32_pool.sql src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/46_spoof.sql src/sql/47_trips.sql \
-                   src/sql/60_photo.sql src/sql/65_visit.sql src/sql/70_form.sql src/sql/72_task.sql src/sql/74_work_order.sql \
+UPGRADE_SOURCES  = src/sql/17_kpi_dirty.sql src/sql/22_departure.sql src/sql/32_pool.sql src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/46_spoof.sql src/sql/47_trips.sql \
+                   src/sql/60_photo.sql src/sql/65_visit.sql src/sql/70_form.sql src/sql/72_task.sql src/sql/74_work_order.sql src/sql/80_expense.sql src/sql/85_kpi.sql \
                    src/sql/95_builtin_jobs.sql src/sql/99_finish.sql
 UPGRADE_SCRIPT   = fieldops--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built  = fieldops--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
@@ -160,7 +160,7 @@ test/bench/bin/drivegen: test/bench/drivegen_main.c test/bench/drivegen.c test/b
 	@mkdir -p test/bench/bin
 	$(CC) $(BENCH_CFLAGS) -o $@ test/bench/drivegen_main.c test/bench/drivegen.c -lproj -lm
 
-.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest bench-pool bench-visit calib
+.PHONY: fuzz fuzz-build unit unit-build test demo demo-stop valgrind bench bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest bench-pool bench-visit bench-kpi calib
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
@@ -184,7 +184,7 @@ fuzz:
 	@bash test/fuzz/run.sh
 
 # every benchmark, each reporting ratios against its baseline from the same run
-bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest bench-pool bench-visit
+bench: bench-geo bench-accuracy bench-mileage-sql bench-api bench-photo bench-ingest bench-pool bench-visit bench-kpi
 
 # step kernel vs Karney (PROJ geod_inverse) on the same 10^6 pairs
 bench-geo: test/bench/bin/geo_bench
@@ -219,6 +219,10 @@ bench-pool:
 # clients vs the same rows inserted without checks
 bench-visit:
 	@bash test/bench/visit_bench.sh
+
+# KPI rollups on a year of a 500-worker tenant vs the same answers from the source rows
+bench-kpi:
+	@bash test/bench/kpi_bench.sh
 
 # row-level security, API write path and working hours vs bare SQL
 bench-api:

@@ -91,6 +91,43 @@ SELECT fieldops.upsert_customer(:beta, 'TEN-NY2', 'Corner Deli', ST_SetSRID(ST_M
 SELECT fieldops.set_pool_admin(:beta, NULL, :pat) AS beta_pool_admin,
        fieldops.claim_customer(:beta, :deli, :pat) AS beta_claim;
 SELECT count(*) AS pool_invariant_violations FROM fieldops.check_pool_invariants();
+-- expense claims of both tenants: a finance approver, a delegation, a
+-- policy, and a claim a manager approved (history, KPI day), for the
+-- task test's worker and task of each tenant (its manager: NY1 or E100)
+CREATE FUNCTION pg_temp.expense_rows(p_tenant bigint, p_manager_ref text, p_ref text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_m bigint;
+    v_c bigint;
+    v_task bigint;
+    v_claim bigint;
+BEGIN
+    PERFORM fieldops.set_tenant(p_tenant);
+    SELECT worker_id INTO v_m FROM fieldops.worker WHERE tenant_id = p_tenant AND external_ref = p_manager_ref;
+    SELECT task_id, assignee_worker_id INTO v_task, v_c FROM fieldops.task WHERE tenant_id = p_tenant AND external_ref = p_ref;
+    UPDATE fieldops.worker SET manager_id = v_m WHERE tenant_id = p_tenant AND worker_id = v_c;   -- (no new worker id)
+    PERFORM fieldops.set_finance_approver(p_tenant, v_m);
+    PERFORM fieldops.set_expense_delegate(p_tenant, v_m, v_c, fieldops.tenant_local_date(p_tenant), fieldops.tenant_local_date(p_tenant));
+    PERFORM fieldops.set_expense_policy(p_tenant, 'parking', 'day', 100, '2020-01-01');
+    v_claim := fieldops.create_expense_claim(p_tenant, v_c, 'Tenancy claim');
+    PERFORM fieldops.add_expense_line(p_tenant, v_claim, v_c, 'parking', fieldops.tenant_local_date(p_tenant), 12, p_task_id => v_task);
+    PERFORM fieldops.submit_expense_claim(p_tenant, v_claim, v_c);
+    RETURN fieldops.approve_expense_claim(p_tenant, v_claim, v_m, 'manager');
+END
+$$;
+SELECT pg_temp.expense_rows(:acme, 'E100', 'TASK-TEN-A') AS acme_expense, pg_temp.expense_rows(:beta, 'NY1', 'TASK-TEN-B') AS beta_expense;
+-- the KPI rollups of the days that changed, today and yesterday; then a deal (a change since)
+CREATE FUNCTION pg_temp.kpi_rows(p_tenant bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v jsonb;
+BEGIN
+    PERFORM fieldops.set_tenant(p_tenant);
+    v := fieldops.kpi_refresh(p_tenant);
+    PERFORM fieldops.upsert_deal(p_tenant, 'DEAL-TEN', c.customer_id, c.owner_worker_id, 1200, fieldops.tenant_local_date(p_tenant))
+       FROM fieldops.customer c WHERE c.tenant_id = p_tenant AND c.owner_worker_id IS NOT NULL ORDER BY c.customer_id LIMIT 1;
+    RETURN v ->> 'more';
+END
+$$;
+SELECT pg_temp.kpi_rows(:acme) AS acme_kpi_more, pg_temp.kpi_rows(:beta) AS beta_kpi_more;
 RESET ALL;
 
 -- the tenant tables: every table of the extension with a tenant_id column

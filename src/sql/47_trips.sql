@@ -437,6 +437,7 @@ DECLARE
     v_tol numeric;
     v_diff numeric;
     v_payable numeric;
+    v_ref record;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     w := fieldops.check_worker(p_tenant_id, p_worker_id);
@@ -480,6 +481,24 @@ BEGIN
     IF c.status OPERATOR(pg_catalog.<>) 'draft' THEN
         RAISE EXCEPTION 'the vehicle claim of worker % for % is % and cannot be rebuilt', p_worker_id, p_day, c.status
             USING ERRCODE = '55000';
+    END IF;
+    -- an expense claim relies on it (fieldops.expense_line, 80_expense.sql,
+    -- later in the script): a trip named by a line would vanish with the
+    -- rebuild; a claim submitted or later is frozen for its approvers
+    SELECT l.line_id, l.claim_id, e.state, l.trip_id IS NOT NULL AS by_trip INTO v_ref
+      FROM fieldops.expense_line l
+      JOIN fieldops.expense_claim e ON e.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND e.claim_id OPERATOR(pg_catalog.=) l.claim_id
+     WHERE l.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+       AND (l.trip_id IN (SELECT t.trip_id FROM fieldops.trip t
+                           WHERE t.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND t.claim_id OPERATOR(pg_catalog.=) c.claim_id)
+            OR (l.vehicle_claim_id OPERATOR(pg_catalog.=) c.claim_id AND e.state NOT IN ('draft', 'rejected', 'cancelled')))
+     ORDER BY (l.trip_id IS NOT NULL) DESC, l.line_id LIMIT 1;
+    IF v_ref.line_id IS NOT NULL THEN
+        RAISE EXCEPTION 'the vehicle claim of worker % for % cannot be rebuilt: expense line % (claim %, %) names %', p_worker_id, p_day,
+            v_ref.line_id, v_ref.claim_id, v_ref.state, CASE WHEN v_ref.by_trip THEN 'one of its trips' ELSE 'it' END
+            USING ERRCODE = '55000',
+                  HINT = CASE WHEN v_ref.by_trip THEN 'Trips are rebuilt with the claim: remove the line, or have it name the vehicle claim.'
+                              ELSE 'Its approvers saw these kilometres: reject or withdraw that expense claim first.' END;
     END IF;
     DELETE FROM fieldops.trip t
      WHERE t.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND t.claim_id OPERATOR(pg_catalog.=) c.claim_id;
@@ -554,6 +573,7 @@ BEGIN
      WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.claim_id OPERATOR(pg_catalog.=) c.claim_id
     RETURNING * INTO c;
 
+    PERFORM fieldops.kpi_touch(p_tenant_id, c.day, 'vehicle_claim');
     PERFORM fieldops.emit_event(p_tenant_id, 'vehicle_claim.built', 'vehicle_claim', c.claim_id,
                                 pg_catalog.jsonb_build_object('worker_id', p_worker_id, 'day', p_day, 'revision', c.revision,
                                                               'measured_km', c.measured_km, 'amount', c.amount,

@@ -332,6 +332,17 @@ BEGIN
     EXCEPTION WHEN invalid_parameter_value THEN
         -- ingest names the element of its batch; the caller knows one argument
         GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+        -- (ingest's hints about skipping bad elements of a batch do not
+        -- apply to one fix; a fix before the phone's binding is explained)
+        IF v_msg LIKE '%not bound to a worker%' THEN
+            v_hint := 'The phone must be bound to p_worker_id (register_device()) before the fix was taken; '
+                      || 'its current binding: ' || COALESCE((SELECT pg_catalog.format('worker %s since %s', d.worker_id, d.bound_at)
+                                                                 FROM fieldops.device d
+                                                                WHERE d.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
+                                                                  AND d.device_uid OPERATOR(pg_catalog.=) (p_fix ->> 'device_uid')), 'none') || '.';
+        ELSIF v_hint LIKE '%on_error%' THEN
+            v_hint := NULL;
+        END IF;
         RAISE EXCEPTION '%', pg_catalog.replace(v_msg, 'p_fixes[0]', p_arg)
             USING ERRCODE = '22023', HINT = COALESCE(NULLIF(v_hint, ''), 'See fieldops.ingest_fixes() for the fields of a fix.');
     END;
@@ -434,6 +445,7 @@ BEGIN
     END;
     INSERT INTO fieldops.visit_step (tenant_id, visit_id, step_no, kind, done_at, duration_s, evidence)
     VALUES (p_tenant_id, v.visit_id, 1, 'checkin', f.recorded_at, 0, pg_catalog.jsonb_build_object('fix_id', f.fix_id));
+    PERFORM fieldops.kpi_touch(p_tenant_id, fieldops.tenant_local_date(p_tenant_id, f.recorded_at), 'visit');
     PERFORM fieldops.emit_event(p_tenant_id, 'visit.checked_in', 'visit', v.visit_id,
         pg_catalog.jsonb_build_object('worker_id', p_worker_id, 'customer_id', p_customer_id, 'geofence', v.checkin_geofence,
                                       'band', f.band, 'at', f.recorded_at));
@@ -740,6 +752,7 @@ BEGIN
            pg_catalog.jsonb_build_object('fix_id', f.fix_id)
       FROM fieldops.visit_step d WHERE d.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND d.visit_id OPERATOR(pg_catalog.=) p_visit_id;
     PERFORM fieldops.visit_settle(p_tenant_id, p_visit_id);
+    PERFORM fieldops.kpi_touch(p_tenant_id, fieldops.tenant_local_date(p_tenant_id, v.checkin_at), 'visit');
     PERFORM fieldops.emit_event(p_tenant_id, 'visit.checked_out', 'visit', p_visit_id,
         (SELECT pg_catalog.jsonb_build_object('worker_id', x.worker_id, 'customer_id', x.customer_id, 'verified', x.verified, 'reasons', x.reasons)
            FROM fieldops.visit_verified x WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.visit_id OPERATOR(pg_catalog.=) p_visit_id));
@@ -781,6 +794,7 @@ BEGIN
            reviewed_at = pg_catalog.now(), review_note = p_note
      WHERE tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND visit_id OPERATOR(pg_catalog.=) p_visit_id;
     PERFORM fieldops.visit_settle(p_tenant_id, p_visit_id);
+    PERFORM fieldops.kpi_touch(p_tenant_id, fieldops.tenant_local_date(p_tenant_id, v.checkin_at), 'visit');
     PERFORM fieldops.emit_event(p_tenant_id, 'visit.reviewed', 'visit', p_visit_id,
         pg_catalog.jsonb_build_object('reviewer_id', p_reviewer_id, 'accepted', p_accept));
     RETURN fieldops.visit_summary(p_tenant_id, p_visit_id);

@@ -28,6 +28,8 @@ AS $$
     ('photo_nonce_purge', 'fieldops.job_photo_nonce_purge', 'tenant', interval '1 hour', '{"keep_days": 7, "batch": 10000}'::jsonb,
      'Delete photo nonces that expired more than args.keep_days ago.'),
     ('work_order_sla', 'fieldops.job_work_order_sla', 'tenant', interval '1 minute', '{"batch": 1000}'::jsonb,
-     'Record work orders whose respond-by or resolve-by deadline has passed, each breach once (outbox event work_order.sla_breached).')
+     'Record work orders whose respond-by or resolve-by deadline has passed, each breach once (outbox event work_order.sla_breached).'),
+    ('kpi_rollup', 'fieldops.job_kpi_rollup', 'tenant', interval '5 minutes', '{"max_days": 31}'::jsonb,
+     'Recompute the KPI rollups of the tenant-local days that changed since the last run, and today (kpi_refresh()).')
 $$;
 COMMENT ON FUNCTION fieldops.builtin_jobs() IS 'The jobs fieldops itself needs; ensure_builtin_jobs() creates the missing ones.';

@@ -25,7 +25,10 @@
 #   status), plays a day of the process module (test/generators/
 #   sample_process.sql: SOPs and forms, visits by the book, one skipping
 #   steps, one with a spoofed check-in, tasks, a work order with parts and
-#   the customer's signature), prints test/demo/report.sql and writes the
+#   the customer's signature), writes the eight weeks before today
+#   (test/generators/sample_history.sql: the sales reps' visits, deals and
+#   expense claims, some flagged, then the KPI rollups), prints
+#   test/demo/report.sql (section 14: the cockpit) and writes the
 #   customers as GeoJSON coloured by owner or pool
 #   (test/demo/customers_geojson.sql) to customers.geojson in the demo
 #   directory.
@@ -292,6 +295,23 @@ EOF
         echo "   process day played in $((SECONDS - t4)) s"
     else
         say "the tenant has SOPs already: not playing the process day again"
+    fi
+
+    # the weeks before today: visits, deals and expense claims of the sales
+    # reps, for the cockpit (once: the tenant has no KPI rollups before)
+    if [ "$(dpsql -d "$DEMO_DB" -At -c "SELECT count(*) FROM fieldops.deal WHERE tenant_id = $TENANT")" = 0 ]; then
+        say "the weeks before today: visits, deals, expense claims, then the KPI rollups (test/generators/sample_history.sql)"
+        local t5=$SECONDS
+        dpsql -d "$DEMO_DB" <test/generators/sample_history.sql || die "loading test/generators/sample_history.sql failed"
+        dpsql -d "$DEMO_DB" -v tenant="$TENANT" <<'EOF' || die "writing the sample history failed"
+\pset footer off
+\pset linestyle unicode
+\pset border 1
+SELECT kind AS "written", rows FROM fieldops_sample.generate_history(:tenant);
+EOF
+        echo "   history written in $((SECONDS - t5)) s"
+    else
+        say "the tenant has deals already: not writing the sample history again"
     fi
 
     say "job runs"

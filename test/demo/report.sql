@@ -27,6 +27,10 @@
 -- orders with their histories, parts, stock and signatures verified again;
 -- when test/generators/sample_process.sql played its day and the session
 -- may read fieldops_sample.process_step, the calls the API refused and why.
+-- Section 14 (the cockpit) shows fieldops.kpi() over the four weeks before
+-- this one and this week so far: per week, the top and bottom performers,
+-- coverage by team, cost and ROI by region, the flagged expense lines, and
+-- check_rollups() over those days.
 --
 \set QUIET on
 \set ON_ERROR_STOP on
@@ -1237,6 +1241,107 @@ SELECT o.topic, count(*) AS events
  GROUP BY o.topic ORDER BY o.topic;
 \else
 \echo '   (this version of fieldops has no process module: ALTER EXTENSION fieldops UPDATE)'
+\endif
+
+------------------------------------------------------------------------------
+\echo
+\echo '── 14. The cockpit: KPIs from verified work, expenses (modules 3 and 5) ────'
+-- fieldops.kpi() over the last four weeks (tenant-local, up to yesterday),
+-- from the rollups the kpi_rollup job keeps (fieldops.kpi_refresh()):
+-- totals per week, the top and bottom performers, coverage by team, cost
+-- and ROI by region, then the expense lines the policy flagged and the
+-- rollups checked against a recomputation (fieldops.check_rollups()).
+-- The sample history (test/generators/sample_history.sql) gives the weeks
+-- something to count.  Each measure's definition: README, KPIs.
+SELECT to_regprocedure('fieldops.kpi(bigint,text,text[],date,date)') IS NOT NULL
+       AND to_regclass('fieldops.expense_line') IS NOT NULL AS have_cockpit \gset
+\if :have_cockpit
+-- the four weeks before this one (Monday to Sunday) and this week up to yesterday
+SELECT (date_trunc('week', fieldops.tenant_local_date(:tenant)) - interval '28 days')::date AS kpi_from,
+       fieldops.tenant_local_date(:tenant) - 1 AS kpi_to \gset
+\echo '   Per week,' :kpi_from 'to' :kpi_to '(each measure''s definition: README, KPIs; verified = fieldops.visit_verified;'
+\echo '   expenses count from the manager''s approval: the last week''s claims are still waiting for it)'
+SELECT COALESCE(to_char(period, 'YYYY-MM-DD'), 'TOTAL') AS "week of", visits, verified_visits AS verified,
+       customers_visited AS customers, assigned_customers AS assigned, round(100 * coverage, 1) || ' %' AS coverage,
+       working_hours AS "work h", round(verified_visits_per_working_hour, 2) AS "verified/h", on_site_hours AS "on site h",
+       expense_total AS expenses, cost_per_verified_visit AS "cost/visit", revenue, round(roi, 1) AS roi,
+       round(100 * expense_ratio, 1) || ' %' AS "费效比"
+  FROM fieldops.kpi(:tenant, 'week', '{}', :'kpi_from', :'kpi_to')
+ ORDER BY period NULLS LAST;
+
+\echo
+\echo '   Top and bottom three of the sales teams by verified visits per working hour, over the same days'
+WITH k AS (
+    SELECT k.*, w.name AS worker, t.code AS team
+      FROM fieldops.kpi(:tenant, 'range', '{worker}', :'kpi_from', :'kpi_to') k
+      JOIN fieldops.worker w ON w.tenant_id = :tenant AND w.worker_id = k.worker_id
+      JOIN fieldops.team t ON t.tenant_id = w.tenant_id AND t.team_id = w.team_id
+     WHERE k.grouped_by = '{period,worker}' AND t.code LIKE '%-SALES' AND k.working_hours > 0 AND w.status = 'active'
+), r AS (
+    SELECT k.*, rank() OVER (ORDER BY verified_visits_per_working_hour DESC, worker) AS top,
+           rank() OVER (ORDER BY verified_visits_per_working_hour, worker) AS bottom FROM k
+)
+SELECT CASE WHEN top <= 3 THEN 'top ' || top ELSE 'bottom ' || bottom END AS rank, worker, team, visits, verified_visits AS verified,
+       round(100.0 * verified_visits / NULLIF(visits, 0), 1) || ' %' AS "verified share",
+       round(verified_visits_per_working_hour, 2) AS "verified/h", round(100 * coverage, 1) || ' %' AS coverage,
+       cost_per_verified_visit AS "cost/visit", revenue, round(roi, 1) AS roi
+  FROM r WHERE top <= 3 OR bottom <= 3
+ ORDER BY top;
+
+\echo
+\echo '   Coverage by team (customers with a verified visit / customers owned at the end of those days)'
+SELECT COALESCE(t.code, 'TOTAL') AS team, t.name, k.customers_visited AS visited, k.assigned_customers AS owned,
+       round(100 * k.coverage, 1) || ' %' AS coverage, k.verified_visits AS verified
+  FROM fieldops.kpi(:tenant, 'range', '{team}', :'kpi_from', :'kpi_to') k
+  LEFT JOIN fieldops.team t ON t.tenant_id = :tenant AND t.team_id = k.team_id
+ WHERE k.grouped_by IN ('{period,team}', '{}') AND (k.verified_visits > 0 OR k.assigned_customers > 0)
+ ORDER BY k.team_id IS NULL, t.code;
+
+\echo
+\echo '   Cost per verified visit and ROI by region (area), over the same days'
+SELECT COALESCE(r.name, 'TOTAL') AS region, k.verified_visits AS verified, k.expense_total AS expenses,
+       k.cost_per_verified_visit AS "cost/visit", k.revenue, round(k.roi, 1) AS roi, round(100 * k.expense_ratio, 2) || ' %' AS "费效比",
+       k.expenses ->> 'meal' AS meal, k.expenses ->> 'fuel' AS fuel, k.expenses ->> 'parking' AS parking
+  FROM fieldops.kpi(:tenant, 'range', '{region}', :'kpi_from', :'kpi_to') k
+  LEFT JOIN fieldops.region r ON r.tenant_id = :tenant AND r.region_id = k.region_id
+ WHERE k.grouped_by IN ('{period,region}', '{}') AND (k.verified_visits > 0 OR k.expense_total > 0 OR k.revenue > 0)
+ ORDER BY k.region_id IS NULL, r.code;
+
+\echo
+\echo '   Expense lines the policy flagged (duplicate receipts and days off first; the approver sees them in'
+\echo '   fieldops.expense_claim_detail() with each line''s evidence)'
+SELECT w.name AS worker, c.state, l.spent_on AS day, l.expense_type AS type, l.amount, l.currency,
+       string_agg(f ->> 'code', ', ' ORDER BY f ->> 'code') AS flags,
+       left(min(f ->> 'text'), 90) AS why
+  FROM fieldops.expense_line l
+  JOIN fieldops.expense_claim c ON c.tenant_id = l.tenant_id AND c.claim_id = l.claim_id
+  JOIN fieldops.worker w ON w.tenant_id = c.tenant_id AND w.worker_id = c.worker_id
+  CROSS JOIN LATERAL jsonb_array_elements(l.flags) f
+ WHERE l.tenant_id = :tenant AND c.state NOT IN ('draft', 'cancelled')
+ GROUP BY w.name, c.state, l.line_id, l.spent_on, l.expense_type, l.amount, l.currency
+ ORDER BY bool_or(f ->> 'code' = 'duplicate_receipt') DESC, bool_or(f ->> 'code' = 'non_working_day') DESC, l.spent_on DESC, w.name
+ LIMIT 12;
+SELECT count(DISTINCT l.line_id) AS flagged_lines, count(*) FILTER (WHERE f ->> 'code' = 'over_cap') AS over_cap,
+       count(*) FILTER (WHERE f ->> 'code' = 'duplicate_receipt') AS duplicate_receipt,
+       count(*) FILTER (WHERE f ->> 'code' = 'non_working_day') AS non_working_day,
+       count(*) FILTER (WHERE f ->> 'code' = 'context_not_verified') AS context_not_verified,
+       count(*) FILTER (WHERE f ->> 'code' LIKE 'km%') AS km
+  FROM fieldops.expense_line l CROSS JOIN LATERAL jsonb_array_elements(l.flags) f WHERE l.tenant_id = :tenant;
+SELECT state, count(*) AS claims FROM fieldops.expense_claim WHERE tenant_id = :tenant GROUP BY state ORDER BY min(
+       array_position(ARRAY['draft', 'submitted', 'manager_approved', 'finance_approved', 'paid', 'rejected', 'cancelled'], state));
+
+\echo
+SELECT count(*) AS rollup_differences, count(*) = 0 AS rollups_ok
+  FROM fieldops.check_rollups(:tenant, :'kpi_from', :'kpi_to') \gset
+SELECT refreshed_at::timestamp(0) AS kpi_refreshed_at FROM fieldops.kpi_state WHERE tenant_id = :tenant \gset
+\if :rollups_ok
+\echo '   fieldops.check_rollups(tenant, those days): no difference between the rollups and a recomputation'
+\echo '   from the source rows (last refreshed' :kpi_refreshed_at ')'
+\else
+\echo '   fieldops.check_rollups(tenant, those days):' :rollup_differences 'DIFFERENCES (run fieldops.kpi_refresh(tenant))'
+\endif
+\else
+\echo '   (this version of fieldops has no KPIs or expenses: ALTER EXTENSION fieldops UPDATE)'
 \endif
 
 \pset footer on

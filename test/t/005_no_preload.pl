@@ -90,10 +90,10 @@ my $out = sql(
 	  SELECT pg_backend_pid();});
 my ($runs, $session_pid) = split /\n/, $out;
 # due: tap_tenant_job and the built-in apply_departures, outbox_purge,
-# fix_purge, radio_map, pool_release, photo_nonce_purge and work_order_sla
-# for two tenants each,
+# fix_purge, radio_map, pool_release, photo_nonce_purge, work_order_sla and
+# kpi_rollup for two tenants each,
 # tap_global_job and the built-in job_run_purge and fix_partitions once
-is($runs, '19', 'run_due_jobs() reports 19 runs');
+is($runs, '21', 'run_due_jobs() reports 21 runs');
 is(sql('SELECT count(*) FROM fieldops.job_run'), $runs, 'one job_run row per reported run');
 is( sql(
 		q{SELECT format('%s|%s|%s', count(DISTINCT pid), bool_and(status = 'succeeded'),
@@ -110,7 +110,7 @@ is(sql(q{SELECT count(*) FROM fieldops.job WHERE next_run_at <= now()}),
 	'0', 'no job is due any more');
 
 is(sql('CALL fieldops.run_due_jobs()'), '0', 'a second call runs nothing');
-is(sql('SELECT count(*) FROM fieldops.job_run'), '19', 'and records nothing');
+is(sql('SELECT count(*) FROM fieldops.job_run'), '21', 'and records nothing');
 
 # without application_name the runner is the session user
 sql(q{SELECT fieldops.alter_job('tap_global_job', p_next_run_at => now())});
