@@ -25,7 +25,7 @@ SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
 # and 99_finish.sql, which every install and upgrade ends with.
 PREVIOUS_VERSION = 0.1.0
 UPGRADE_SOURCES  = src/sql/17_kpi_dirty.sql src/sql/22_departure.sql src/sql/32_pool.sql src/sql/40_mileage.sql src/sql/45_fix.sql src/sql/46_spoof.sql src/sql/47_trips.sql \
-                   src/sql/60_photo.sql src/sql/65_visit.sql src/sql/70_form.sql src/sql/72_task.sql src/sql/74_work_order.sql src/sql/80_expense.sql src/sql/85_kpi.sql \
+                   src/sql/60_photo.sql src/sql/65_visit.sql src/sql/70_form.sql src/sql/72_task.sql src/sql/74_work_order.sql src/sql/80_expense.sql src/sql/85_kpi.sql src/sql/88_chart.sql \
                    src/sql/95_builtin_jobs.sql src/sql/99_finish.sql
 UPGRADE_SCRIPT   = fieldops--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built  = fieldops--$(EXTVERSION).sql $(UPGRADE_SCRIPT)

@@ -40,6 +40,33 @@ ensure_packages() {
         "${missing[@]}" >/dev/null || die "apt-get install failed"
 }
 
+# Debian packages only some tests need; those tests skip, saying why, when
+# the package is missing: chromium renders the SVG charts
+# (test/t/080_svg_render.pl).
+FIELDOPS_TAP_PACKAGES="chromium"
+
+# Install them when we are root and apt works; otherwise say so and go on
+# (unlike ensure_packages, a failure here stops nothing).
+ensure_optional_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        say "not installed: ${missing[*]} (the tests that need them skip; as root: apt-get install ${missing[*]})"
+        return 0
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+               -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+               "${missing[@]}" >/dev/null; }; then
+        say "could not install ${missing[*]}: the tests that need them skip"
+    fi
+    return 0
+}
+
 # The user that runs servers and suites: postgres when we are root, else us.
 test_user() {
     if [ "$(id -u)" -eq 0 ]; then

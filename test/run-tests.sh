@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 SUITES=${FIELDOPS_SUITES:-"release unit regress isolation tap"}
 
 ensure_packages
+case " $SUITES " in *" tap "*) ensure_optional_packages $FIELDOPS_TAP_PACKAGES ;; esac
 [ -n "${FIELDOPS_SKIP_BUILD:-}" ] || build_and_install
 PGXS_DIR=$(cd "$(dirname "$($PG_CONFIG --pgxs)")/../.." && pwd)   # .../lib/pgxs
 

@@ -352,6 +352,11 @@ DECLARE
     v_today date;
     v_given text[];
     v_found boolean;
+    v_arg text;
+    v_id bigint;
+    v_tbl text;
+    v_col text;
+    v_noun text;
 BEGIN
     PERFORM fieldops.check_expense_type(p_expense_type, 'p_expense_type');
     IF p_spent_on IS NULL THEN
@@ -381,46 +386,27 @@ BEGIN
     ELSIF p_claimed_km IS NOT NULL THEN
         RAISE EXCEPTION 'p_claimed_km is for vehicle_mileage lines only, not %', p_expense_type USING ERRCODE = '22023';
     END IF;
-    -- exactly one business context
-    v_given := ARRAY(SELECT x.arg FROM (VALUES (1, 'p_visit_id', p_visit_id), (2, 'p_task_id', p_task_id), (3, 'p_trip_id', p_trip_id),
-                                               (4, 'p_work_order_id', p_work_order_id), (5, 'p_vehicle_claim_id', p_vehicle_claim_id)) AS x(n, arg, id)
-                      WHERE x.id IS NOT NULL ORDER BY x.n);
-    IF pg_catalog.cardinality(v_given) OPERATOR(pg_catalog.<>) 1 THEN
+    -- exactly one business context, and it is the tenant's
+    SELECT pg_catalog.array_agg(x.arg ORDER BY x.n) FILTER (WHERE x.id IS NOT NULL),
+           pg_catalog.min(x.arg) FILTER (WHERE x.id IS NOT NULL), pg_catalog.min(x.id), pg_catalog.min(x.tbl) FILTER (WHERE x.id IS NOT NULL),
+           pg_catalog.min(x.col) FILTER (WHERE x.id IS NOT NULL), pg_catalog.min(x.noun) FILTER (WHERE x.id IS NOT NULL)
+      INTO v_given, v_arg, v_id, v_tbl, v_col, v_noun
+      FROM (VALUES (1, 'p_visit_id', p_visit_id, 'visit', 'visit_id', 'visit'),
+                   (2, 'p_task_id', p_task_id, 'task', 'task_id', 'task'),
+                   (3, 'p_trip_id', p_trip_id, 'trip', 'trip_id', 'trip'),
+                   (4, 'p_work_order_id', p_work_order_id, 'work_order', 'work_order_id', 'work order'),
+                   (5, 'p_vehicle_claim_id', p_vehicle_claim_id, 'vehicle_claim', 'claim_id', 'vehicle claim')) AS x(n, arg, id, tbl, col, noun);
+    IF pg_catalog.cardinality(COALESCE(v_given, '{}')) OPERATOR(pg_catalog.<>) 1 THEN
         RAISE EXCEPTION 'an expense line needs exactly one business context: p_visit_id, p_task_id, p_trip_id, p_work_order_id or p_vehicle_claim_id, got %',
-            CASE WHEN pg_catalog.cardinality(v_given) OPERATOR(pg_catalog.=) 0 THEN 'none'
-                 ELSE pg_catalog.array_to_string(v_given, ' and ') END
+            CASE WHEN v_given IS NULL THEN 'none' ELSE pg_catalog.array_to_string(v_given, ' and ') END
             USING ERRCODE = '22023', HINT = 'Name the visit, task, trip, work order or vehicle claim the money was spent for.';
     END IF;
-    IF p_visit_id IS NOT NULL THEN
-        PERFORM fieldops.check_id_arg(p_visit_id, 'p_visit_id');
-        v_found := EXISTS (SELECT 1 FROM fieldops.visit x WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.visit_id OPERATOR(pg_catalog.=) p_visit_id);
-        IF NOT v_found THEN
-            RAISE EXCEPTION 'p_visit_id % is not a visit of tenant %', p_visit_id, p_tenant_id USING ERRCODE = '23503';
-        END IF;
-    ELSIF p_task_id IS NOT NULL THEN
-        PERFORM fieldops.check_id_arg(p_task_id, 'p_task_id');
-        v_found := EXISTS (SELECT 1 FROM fieldops.task x WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.task_id OPERATOR(pg_catalog.=) p_task_id);
-        IF NOT v_found THEN
-            RAISE EXCEPTION 'p_task_id % is not a task of tenant %', p_task_id, p_tenant_id USING ERRCODE = '23503';
-        END IF;
-    ELSIF p_trip_id IS NOT NULL THEN
-        PERFORM fieldops.check_id_arg(p_trip_id, 'p_trip_id');
-        v_found := EXISTS (SELECT 1 FROM fieldops.trip x WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.trip_id OPERATOR(pg_catalog.=) p_trip_id);
-        IF NOT v_found THEN
-            RAISE EXCEPTION 'p_trip_id % is not a trip of tenant %', p_trip_id, p_tenant_id USING ERRCODE = '23503';
-        END IF;
-    ELSIF p_work_order_id IS NOT NULL THEN
-        PERFORM fieldops.check_id_arg(p_work_order_id, 'p_work_order_id');
-        v_found := EXISTS (SELECT 1 FROM fieldops.work_order x WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.work_order_id OPERATOR(pg_catalog.=) p_work_order_id);
-        IF NOT v_found THEN
-            RAISE EXCEPTION 'p_work_order_id % is not a work order of tenant %', p_work_order_id, p_tenant_id USING ERRCODE = '23503';
-        END IF;
-    ELSE
-        PERFORM fieldops.check_id_arg(p_vehicle_claim_id, 'p_vehicle_claim_id');
-        v_found := EXISTS (SELECT 1 FROM fieldops.vehicle_claim x WHERE x.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND x.claim_id OPERATOR(pg_catalog.=) p_vehicle_claim_id);
-        IF NOT v_found THEN
-            RAISE EXCEPTION 'p_vehicle_claim_id % is not a vehicle claim of tenant %', p_vehicle_claim_id, p_tenant_id USING ERRCODE = '23503';
-        END IF;
+    PERFORM fieldops.check_id_arg(v_id, v_arg);
+    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM fieldops.%I x WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.%I OPERATOR(pg_catalog.=) $2)',
+                              v_tbl, v_col)
+       INTO v_found USING p_tenant_id, v_id;
+    IF NOT v_found THEN
+        RAISE EXCEPTION '% % is not a % of tenant %', v_arg, v_id, v_noun, p_tenant_id USING ERRCODE = '23503';
     END IF;
 END
 $$;

@@ -126,10 +126,11 @@ CREATE TABLE fieldops.kpi_customer_day (
     region_id        bigint,
     visits           integer NOT NULL,
     verified_visits  integer NOT NULL,
+    verified_own_visits integer NOT NULL,
     PRIMARY KEY (tenant_id, day, worker_id, customer_id)
 );
 COMMENT ON TABLE fieldops.kpi_customer_day IS
-'KPI rollup: the customers each worker visited each tenant-local day (visits, verified visits), for distinct customers and coverage over any period. Written only by kpi_refresh() and kpi_rebuild().';
+'KPI rollup: the customers each worker visited each tenant-local day (visits, verified visits, verified visits while the worker owned the customer), for distinct customers and coverage over any period. Written only by kpi_refresh() and kpi_rebuild().';
 
 CREATE TABLE fieldops.kpi_state (
     tenant_id      bigint NOT NULL REFERENCES fieldops.tenant (tenant_id),
@@ -168,7 +169,7 @@ BEGIN
     IF p_amount OPERATOR(pg_catalog.<) 0 OR p_amount OPERATOR(pg_catalog.>=) 1e12 OR pg_catalog.scale(p_amount) OPERATOR(pg_catalog.>) 2 THEN
         RAISE EXCEPTION 'p_amount must be between 0 and 999999999999.99 with at most 2 decimals, got %', p_amount USING ERRCODE = '22023';
     END IF;
-    IF p_won_on OPERATOR(pg_catalog.>) (fieldops.tenant_local_date(p_tenant_id) OPERATOR(pg_catalog.+) 1) THEN
+    IF p_won_on OPERATOR(pg_catalog.>) fieldops.tenant_local_date(p_tenant_id) THEN
         RAISE EXCEPTION 'p_won_on must not be in the future, got %', p_won_on USING ERRCODE = '22023';
     END IF;
     v_cur := COALESCE(p_currency, fieldops.tenant_setting(p_tenant_id, 'currency') #>> '{}');
@@ -237,7 +238,7 @@ AS $$
           FROM cfg, pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') d
     ), parts AS (
         -- visits, by the day of their check-in and the customer's level
-        SELECT (v.checkin_at AT TIME ZONE cfg.tz)::date AS day, v.worker_id, COALESCE(c.level, '-') AS lvl,
+        SELECT (v.checkin_at AT TIME ZONE cfg.tz)::date AS day, v.worker_id, COALESCE(c.level, 'none') AS lvl,
                1 AS visits, v.verified::integer AS verified_visits,
                CASE WHEN v.verified THEN pg_catalog.floor(EXTRACT(epoch FROM v.checkout_at OPERATOR(pg_catalog.-) v.checkin_at))::bigint
                     ELSE 0 END AS on_site_s,
@@ -276,14 +277,14 @@ AS $$
          WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND e.spent_on BETWEEN p_from AND p_to
         UNION ALL
         -- revenue: won deals in the tenant's currency, at the customer's level
-        SELECT d.won_on, d.worker_id, COALESCE(c.level, '-'), 0, 0, 0, 0, 0, 0, NULL, 0, 0,
+        SELECT d.won_on, d.worker_id, COALESCE(c.level, 'none'), 0, 0, 0, 0, 0, 0, NULL, 0, 0,
                CASE WHEN d.currency OPERATOR(pg_catalog.=) cfg.currency THEN d.amount ELSE 0 END, 1, 0
           FROM cfg, fieldops.deal d
           JOIN fieldops.customer c ON c.tenant_id OPERATOR(pg_catalog.=) d.tenant_id AND c.customer_id OPERATOR(pg_catalog.=) d.customer_id
          WHERE d.tenant_id OPERATOR(pg_catalog.=) p_tenant_id AND d.state OPERATOR(pg_catalog.=) 'won' AND d.won_on BETWEEN p_from AND p_to
         UNION ALL
         -- customers owned at the end of each day
-        SELECT d.day, o.worker_id, COALESCE(c.level, '-'), 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 1
+        SELECT d.day, o.worker_id, COALESCE(c.level, 'none'), 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0, 1
           FROM days d
           JOIN fieldops.customer_ownership o ON o.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
                                             AND o.started_at OPERATOR(pg_catalog.<) d.day_end
@@ -317,8 +318,13 @@ LANGUAGE sql STABLE
 SET jit = off
 AS $$
     WITH cfg AS (SELECT fieldops.tenant_time_zone(p_tenant_id) AS tz)
-    SELECT p_tenant_id, (v.checkin_at AT TIME ZONE cfg.tz)::date, v.worker_id, v.customer_id, COALESCE(c.level, '-'),
-           w.team_id, t.region_id, pg_catalog.count(*)::integer, (pg_catalog.count(*) FILTER (WHERE v.verified))::integer
+    SELECT p_tenant_id, (v.checkin_at AT TIME ZONE cfg.tz)::date, v.worker_id, v.customer_id, COALESCE(c.level, 'none'),
+           w.team_id, t.region_id, pg_catalog.count(*)::integer, (pg_catalog.count(*) FILTER (WHERE v.verified))::integer,
+           (pg_catalog.count(*) FILTER (WHERE v.verified AND EXISTS (
+                SELECT 1 FROM fieldops.customer_ownership o
+                 WHERE o.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND o.customer_id OPERATOR(pg_catalog.=) v.customer_id
+                   AND o.worker_id OPERATOR(pg_catalog.=) v.worker_id AND o.started_at OPERATOR(pg_catalog.<=) v.checkin_at
+                   AND (o.ended_at IS NULL OR o.ended_at OPERATOR(pg_catalog.>) v.checkin_at))))::integer
       FROM cfg, fieldops.visit_verified v
       JOIN fieldops.customer c ON c.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND c.customer_id OPERATOR(pg_catalog.=) v.customer_id
       JOIN fieldops.worker w ON w.tenant_id OPERATOR(pg_catalog.=) v.tenant_id AND w.worker_id OPERATOR(pg_catalog.=) v.worker_id
@@ -329,7 +335,7 @@ AS $$
      GROUP BY 2, 3, 4, 5, 6, 7
 $$;
 COMMENT ON FUNCTION fieldops.kpi_compute_customers(bigint, date, date) IS
-'The definition of the per-customer KPI rows: fieldops.kpi_customer_day for the tenant-local days p_from..p_to, computed from visit_verified.';
+'The definition of the per-customer KPI rows: fieldops.kpi_customer_day for the tenant-local days p_from..p_to, computed from visit_verified (and customer_ownership: whether the worker owned the customer at the check-in).';
 
 CREATE FUNCTION fieldops.check_kpi_range(p_tenant_id bigint, p_from date, p_to date, p_max_days integer)
 RETURNS void
@@ -534,12 +540,18 @@ COMMENT ON FUNCTION fieldops.check_rollups(bigint, date, date) IS
 --
 -- The KPI query: grains, dimensions, subtotals
 --
+CREATE TYPE fieldops.kpi_row AS (
+    period date, worker_id bigint, team_id bigint, region_id bigint, customer_level text, grouped_by text[],
+    visits bigint, verified_visits bigint, customers_visited bigint, own_customers_visited bigint, assigned_customers bigint, coverage numeric,
+    working_hours numeric, verified_visits_per_working_hour numeric, on_site_hours numeric, travel_hours numeric,
+    measured_km numeric, expenses jsonb, expense_total numeric, expense_lines_other_currency bigint,
+    cost_per_verified_visit numeric, revenue numeric, deals bigint, roi numeric, expense_ratio numeric, currency text
+);
+COMMENT ON TYPE fieldops.kpi_row IS
+'A row of fieldops.kpi() and kpi_from_source(): the period and the dimensions it is grouped by (grouped_by), then the measures (README, KPIs).';
+
 CREATE FUNCTION fieldops.kpi_query(p_tenant_id bigint, p_grain text, p_dims text[], p_from date, p_to date, p_from_source boolean)
-RETURNS TABLE (period date, worker_id bigint, team_id bigint, region_id bigint, customer_level text, grouped_by text[],
-               visits bigint, verified_visits bigint, customers_visited bigint, assigned_customers bigint, coverage numeric,
-               working_hours numeric, verified_visits_per_working_hour numeric, on_site_hours numeric, travel_hours numeric,
-               measured_km numeric, expenses jsonb, expense_total numeric, expense_lines_other_currency bigint,
-               cost_per_verified_visit numeric, revenue numeric, deals bigint, roi numeric, expense_ratio numeric, currency text)
+RETURNS SETOF fieldops.kpi_row
 LANGUAGE plpgsql STABLE
 SET jit = off
 AS $$
@@ -584,14 +596,14 @@ BEGIN
     v_sql := pg_catalog.format($q$
         WITH src AS (
             SELECT %9$s AS period, k.day, k.worker_id, k.team_id, k.region_id, k.customer_level,
-                   NULL::bigint AS customer_id, 0 AS verified_customer,
+                   NULL::bigint AS customer_id, 0 AS verified_customer, 0 AS verified_own,
                    k.visits, k.verified_visits, k.on_site_s, k.working_s, k.travel_s, k.measured_km,
                    k.expense_vehicle_mileage, k.expense_fuel, k.expense_toll, k.expense_parking, k.expense_travel, k.expense_meal,
                    k.expense_lodging, k.expense_other, k.expense_lines_other_currency, k.revenue, k.deals, k.assigned_customers
               FROM %2$s k
             UNION ALL
             SELECT %10$s, c.day, c.worker_id, c.team_id, c.region_id, c.customer_level,
-                   c.customer_id, (c.verified_visits > 0)::integer,
+                   c.customer_id, (c.verified_visits > 0)::integer, (c.verified_own_visits > 0)::integer,
                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
               FROM %3$s c
         ), r AS (
@@ -602,6 +614,7 @@ BEGIN
                    GROUPING(period) AS g_period,
                    sum(visits) AS visits, sum(verified_visits) AS verified_visits,
                    count(DISTINCT customer_id) FILTER (WHERE verified_customer = 1) AS customers_visited,
+                   count(DISTINCT customer_id) FILTER (WHERE verified_own = 1) AS own_customers_visited,
                    sum(assigned_customers) FILTER (WHERE day = period_end) AS assigned_period_end,
                    sum(assigned_customers) FILTER (WHERE day = $3) AS assigned_range_end,
                    sum(working_s) AS working_s, sum(on_site_s) AS on_site_s, sum(travel_s) AS travel_s, sum(measured_km) AS measured_km,
@@ -618,8 +631,8 @@ BEGIN
               FROM g
         )
         SELECT period, %7$s, grouped_by,
-               visits::bigint, verified_visits::bigint, customers_visited::bigint, COALESCE(assigned, 0)::bigint,
-               round(customers_visited::numeric / NULLIF(assigned, 0), 4),
+               visits::bigint, verified_visits::bigint, customers_visited::bigint, own_customers_visited::bigint, COALESCE(assigned, 0)::bigint,
+               round(own_customers_visited::numeric / NULLIF(assigned, 0), 4),
                working_h, round(verified_visits / NULLIF(working_s / 3600.0, 0), 3),
                round(on_site_s / 3600.0, 2), round(travel_s / 3600.0, 2), measured_km::numeric(14, 3),
                pg_catalog.jsonb_build_object('vehicle_mileage', e_vehicle_mileage, 'fuel', e_fuel, 'toll', e_toll, 'parking', e_parking,
@@ -661,11 +674,7 @@ COMMENT ON FUNCTION fieldops.kpi_query(bigint, text, text[], date, date, boolean
 'Internal: the KPI rows of kpi() (p_from_source false: from the rollups) or kpi_from_source() (true: computed from the source rows), one query text for both.';
 
 CREATE FUNCTION fieldops.kpi(p_tenant_id bigint, p_grain text, p_dims text[], p_from date, p_to date)
-RETURNS TABLE (period date, worker_id bigint, team_id bigint, region_id bigint, customer_level text, grouped_by text[],
-               visits bigint, verified_visits bigint, customers_visited bigint, assigned_customers bigint, coverage numeric,
-               working_hours numeric, verified_visits_per_working_hour numeric, on_site_hours numeric, travel_hours numeric,
-               measured_km numeric, expenses jsonb, expense_total numeric, expense_lines_other_currency bigint,
-               cost_per_verified_visit numeric, revenue numeric, deals bigint, roi numeric, expense_ratio numeric, currency text)
+RETURNS SETOF fieldops.kpi_row
 LANGUAGE sql STABLE
 AS $$
     SELECT * FROM fieldops.kpi_query(p_tenant_id, p_grain, p_dims, p_from, p_to, false)
@@ -674,11 +683,7 @@ COMMENT ON FUNCTION fieldops.kpi(bigint, text, text[], date, date) IS
 'The KPIs of the tenant-local days p_from..p_to from the rollups, per p_grain (day, week (from the tenant''s week_start, Monday by default), month, or range: the whole range as one period starting p_from) and the dimensions p_dims (in drill-down order, among worker, team, region, customer_level), with subtotals: ROLLUP(period, dims...), so each row''s grouped_by names the columns it is grouped by (the grand total: none). See the README for each measure''s definition. As fresh as the last kpi_refresh() (the kpi_rollup job).';
 
 CREATE FUNCTION fieldops.kpi_from_source(p_tenant_id bigint, p_grain text, p_dims text[], p_from date, p_to date)
-RETURNS TABLE (period date, worker_id bigint, team_id bigint, region_id bigint, customer_level text, grouped_by text[],
-               visits bigint, verified_visits bigint, customers_visited bigint, assigned_customers bigint, coverage numeric,
-               working_hours numeric, verified_visits_per_working_hour numeric, on_site_hours numeric, travel_hours numeric,
-               measured_km numeric, expenses jsonb, expense_total numeric, expense_lines_other_currency bigint,
-               cost_per_verified_visit numeric, revenue numeric, deals bigint, roi numeric, expense_ratio numeric, currency text)
+RETURNS SETOF fieldops.kpi_row
 LANGUAGE sql STABLE
 AS $$
     SELECT * FROM fieldops.kpi_query(p_tenant_id, p_grain, p_dims, p_from, p_to, true)
@@ -706,6 +711,8 @@ GRANT EXECUTE ON FUNCTION
     fieldops.check_rollups(bigint, date, date),
     fieldops.check_kpi_range(bigint, date, date, integer)
 TO fieldops_app, fieldops_analyst;
+-- kpi_compute() (kpi_from_source(), check_rollups()) reads the working hours
+GRANT EXECUTE ON FUNCTION fieldops.claim_windows(bigint, fieldops.worker, date) TO fieldops_app, fieldops_analyst;
 GRANT EXECUTE ON FUNCTION
     fieldops.lock_kpi_state(bigint),
     fieldops.kpi_store(bigint, date, date),

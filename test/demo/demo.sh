@@ -28,7 +28,9 @@
 #   the customer's signature), writes the eight weeks before today
 #   (test/generators/sample_history.sql: the sales reps' visits, deals and
 #   expense claims, some flagged, then the KPI rollups), prints
-#   test/demo/report.sql (section 14: the cockpit) and writes the
+#   test/demo/report.sql (section 14: the cockpit), writes the cockpit's
+#   charts (SVG from the database) to cockpit.html in the demo directory
+#   (test/demo/cockpit_html.sql) and the
 #   customers as GeoJSON coloured by owner or pool
 #   (test/demo/customers_geojson.sql) to customers.geojson in the demo
 #   directory.
@@ -357,10 +359,20 @@ EOF
     echo "   QGIS or any GeoJSON viewer.  Property marker-color colours each customer by its owner (grey: the"
     echo "   default pool, black: the district's pool), owner_or_pool names it, the member \"legend\" lists them."
 
+    # the cockpit's charts: SVG drawn by the database, in one HTML page
+    HTML=$DEMO_DIR/cockpit.html
+    say "the cockpit's charts as an HTML page (fieldops.svg_kpi_trend(), fieldops.svg_worker_day(), test/demo/cockpit_html.sql)"
+    dpsql -d "$DEMO_DB" -At -v tenant="$TENANT" <test/demo/cockpit_html.sql \
+        | pg sh -c 'cat > "$1"' sh "$HTML" || die "writing $HTML failed"
+    echo "   $HTML ($(wc -c <"$HTML") bytes, $(grep -o '<svg ' "$HTML" | wc -l) charts): open it in a browser."
+    echo "   Visits vs verified visits per week, cost per verified visit by region, coverage by team, and the"
+    echo "   map of a rep's day (cleaned track, visits green when verified, check-ins by spoof band, customers)."
+
     say "the demo is up ($((SECONDS - STARTED)) s)"
     echo "  data directory  $DATA"
     echo "  server log      $LOG"
     echo "  customers map   $GEOJSON"
+    echo "  cockpit         $HTML"
     connect_help
 }
 
