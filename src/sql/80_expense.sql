@@ -1290,6 +1290,33 @@ $$;
 COMMENT ON FUNCTION fieldops.remove_expense_line(bigint, bigint, bigint) IS
 'The claimant removes a line of a claim in draft or rejected. Returns removed, not_found, not_permitted, invalid_state.';
 
+-- the common path of every state change of a claim: the claim's id, the
+-- actor (checked and share-locked), the claim locked, the transition
+CREATE FUNCTION fieldops.expense_claim_move(p_tenant_id bigint, p_claim_id bigint, p_to text, p_actor bigint, p_actor_arg text,
+                                            p_actor_required boolean, p_reason text, p_payment_ref text DEFAULT NULL,
+                                            p_check_state boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    c fieldops.expense_claim;
+BEGIN
+    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
+    IF p_check_state THEN
+        PERFORM fieldops.check_expense_state(p_to);
+    END IF;
+    PERFORM fieldops.lock_actors(p_tenant_id,
+        ARRAY[CASE WHEN p_actor_required THEN fieldops.check_id_arg(p_actor, p_actor_arg) ELSE p_actor END], ARRAY[p_actor_arg]);
+    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
+    IF c.claim_id IS NULL THEN
+        RETURN 'not_found';
+    END IF;
+    RETURN fieldops.expense_claim_transition(p_tenant_id, c, p_to, p_actor, p_reason, p_payment_ref);
+END
+$$;
+COMMENT ON FUNCTION fieldops.expense_claim_move(bigint, bigint, text, bigint, text, boolean, text, text, boolean) IS
+'Internal: check p_claim_id (and p_to when asked), check and share-lock the actor (p_actor_arg names it in errors; NULL allowed unless p_actor_required: the application), lock the claim and make the transition (expense_claim_transition). Returns its status, or not_found.';
+
 CREATE FUNCTION fieldops.set_expense_claim_state(p_tenant_id bigint, p_claim_id bigint, p_state text, p_actor_worker_id bigint,
                                                  p_reason text DEFAULT NULL)
 RETURNS text
@@ -1297,18 +1324,11 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_reason text;
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     v_reason := fieldops.check_text(p_reason, 'p_reason', 500, false);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
-    PERFORM fieldops.check_expense_state(p_state);
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[p_actor_worker_id], ARRAY['p_actor_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, p_state, p_actor_worker_id, v_reason);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, p_state, p_actor_worker_id, 'p_actor_worker_id', false, v_reason,
+                                       p_check_state => true);
 END
 $$;
 COMMENT ON FUNCTION fieldops.set_expense_claim_state(bigint, bigint, text, bigint, text) IS
@@ -1318,17 +1338,9 @@ CREATE FUNCTION fieldops.submit_expense_claim(p_tenant_id bigint, p_claim_id big
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
-DECLARE
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[fieldops.check_id_arg(p_worker_id, 'p_worker_id')], ARRAY['p_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, 'submitted', p_worker_id, NULL);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, 'submitted', p_worker_id, 'p_worker_id', true, NULL);
 END
 $$;
 COMMENT ON FUNCTION fieldops.submit_expense_claim(bigint, bigint, bigint) IS
@@ -1341,11 +1353,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_comment text;
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     v_comment := fieldops.check_text(p_comment, 'p_comment', 500, false);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
     IF p_step IS NULL THEN
         RAISE EXCEPTION 'p_step must not be null' USING ERRCODE = '22004';
     END IF;
@@ -1353,13 +1363,8 @@ BEGIN
         RAISE EXCEPTION 'p_step must be manager or finance, got %', pg_catalog.quote_literal(pg_catalog.left(p_step, 40))
             USING ERRCODE = '22023';
     END IF;
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[fieldops.check_id_arg(p_actor_worker_id, 'p_actor_worker_id')],
-                                 ARRAY['p_actor_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, p_step OPERATOR(pg_catalog.||) '_approved', p_actor_worker_id, v_comment);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, p_step OPERATOR(pg_catalog.||) '_approved', p_actor_worker_id,
+                                       'p_actor_worker_id', true, v_comment);
 END
 $$;
 COMMENT ON FUNCTION fieldops.approve_expense_claim(bigint, bigint, bigint, text, text) IS
@@ -1371,18 +1376,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_reason text;
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     v_reason := fieldops.check_text(p_reason, 'p_reason', 500, false);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[fieldops.check_id_arg(p_actor_worker_id, 'p_actor_worker_id')],
-                                 ARRAY['p_actor_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, 'rejected', p_actor_worker_id, v_reason);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, 'rejected', p_actor_worker_id, 'p_actor_worker_id', true, v_reason);
 END
 $$;
 COMMENT ON FUNCTION fieldops.reject_expense_claim(bigint, bigint, bigint, text) IS
@@ -1395,17 +1392,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_ref text;
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     v_ref := fieldops.check_text(p_payment_ref, 'p_payment_ref', 100, false);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[p_actor_worker_id], ARRAY['p_actor_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, 'paid', p_actor_worker_id, NULL, v_ref);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, 'paid', p_actor_worker_id, 'p_actor_worker_id', false, NULL, v_ref);
 END
 $$;
 COMMENT ON FUNCTION fieldops.mark_expense_claim_paid(bigint, bigint, bigint, text) IS
@@ -1417,17 +1407,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
 DECLARE
     v_reason text;
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
     v_reason := fieldops.check_text(p_reason, 'p_reason', 500, false);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[fieldops.check_id_arg(p_worker_id, 'p_worker_id')], ARRAY['p_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, 'cancelled', p_worker_id, v_reason);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, 'cancelled', p_worker_id, 'p_worker_id', true, v_reason);
 END
 $$;
 COMMENT ON FUNCTION fieldops.withdraw_expense_claim(bigint, bigint, bigint, text) IS
@@ -1437,17 +1420,9 @@ CREATE FUNCTION fieldops.reopen_expense_claim(p_tenant_id bigint, p_claim_id big
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 AS $$
-DECLARE
-    c fieldops.expense_claim;
 BEGIN
     PERFORM fieldops.require_tenant(p_tenant_id);
-    PERFORM fieldops.check_id_arg(p_claim_id, 'p_claim_id');
-    PERFORM fieldops.lock_actors(p_tenant_id, ARRAY[fieldops.check_id_arg(p_worker_id, 'p_worker_id')], ARRAY['p_worker_id']);
-    c := fieldops.lock_expense_claim(p_tenant_id, p_claim_id);
-    IF c.claim_id IS NULL THEN
-        RETURN 'not_found';
-    END IF;
-    RETURN fieldops.expense_claim_transition(p_tenant_id, c, 'draft', p_worker_id, NULL);
+    RETURN fieldops.expense_claim_move(p_tenant_id, p_claim_id, 'draft', p_worker_id, 'p_worker_id', true, NULL);
 END
 $$;
 COMMENT ON FUNCTION fieldops.reopen_expense_claim(bigint, bigint, bigint) IS
@@ -1578,6 +1553,7 @@ GRANT EXECUTE ON FUNCTION
     fieldops.expense_flag_claim(bigint, bigint, timestamptz),
     fieldops.expense_kpi_touch(bigint, bigint),
     fieldops.lock_expense_claim(bigint, bigint),
+    fieldops.expense_claim_move(bigint, bigint, text, bigint, text, boolean, text, text, boolean),
     fieldops.expense_claim_transition(bigint, fieldops.expense_claim, text, bigint, text, text),
     fieldops.expense_line_gate(bigint, bigint, bigint)
 TO fieldops_api;
