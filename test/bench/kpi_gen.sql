@@ -77,13 +77,26 @@ BEGIN
 END $$;
 
 -- customers, owned since before the year
-CREATE TABLE bench.customer AS
-SELECT w.n, i, fieldops.upsert_customer(c.tenant_id, 'C' || w.n || '-' || i, 'Shop ' || w.n || '-' || i,
-           ST_SetSRID(ST_MakePoint(121.4737 + (random() - 0.5) * 0.42, 31.2304 + (random() - 0.5) * 0.36), 4326),
-           p_level => CASE WHEN x < 0.10 THEN 'A' WHEN x < 0.35 THEN 'B' WHEN x < 0.75 THEN 'C' ELSE 'D' END,
-           p_owner_worker_id => w.worker_id) AS customer_id
-  FROM bench.config c, bench.worker w, generate_series(1, 100) i, LATERAL (SELECT random() AS x) r
- ORDER BY w.n, i;
+-- (a transaction per worker: the API updates the pool's counters per
+-- customer, and 50 000 updates of one row in one transaction make every
+-- further update walk a long chain of versions)
+CREATE TABLE bench.customer (n int, i int, customer_id bigint);
+DO $$
+DECLARE
+    w record;
+BEGIN
+    FOR w IN SELECT c.tenant_id, x.n, x.worker_id FROM bench.config c, bench.worker x ORDER BY x.n LOOP
+        PERFORM fieldops.set_tenant(w.tenant_id, true);
+        INSERT INTO bench.customer
+        SELECT w.n, i, fieldops.upsert_customer(w.tenant_id, 'C' || w.n || '-' || i, 'Shop ' || w.n || '-' || i,
+                   ST_SetSRID(ST_MakePoint(121.4737 + (random() - 0.5) * 0.42, 31.2304 + (random() - 0.5) * 0.36), 4326),
+                   p_level => CASE WHEN r.x < 0.10 THEN 'A' WHEN r.x < 0.35 THEN 'B' WHEN r.x < 0.75 THEN 'C' ELSE 'D' END,
+                   p_owner_worker_id => w.worker_id)
+          FROM generate_series(1, 100) i, LATERAL (SELECT random() + 0 * i AS x) r
+         ORDER BY i;
+        COMMIT;
+    END LOOP;
+END $$;
 CREATE INDEX ON bench.customer (n, i);
 UPDATE fieldops.customer_ownership o SET started_at = (c.first_day - 30)::timestamp AT TIME ZONE 'Asia/Shanghai'
   FROM bench.config c WHERE o.tenant_id = c.tenant_id;
