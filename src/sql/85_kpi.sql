@@ -172,10 +172,7 @@ BEGIN
     IF p_won_on OPERATOR(pg_catalog.>) fieldops.tenant_local_date(p_tenant_id) THEN
         RAISE EXCEPTION 'p_won_on must not be in the future, got %', p_won_on USING ERRCODE = '22023';
     END IF;
-    v_cur := COALESCE(p_currency, fieldops.tenant_setting(p_tenant_id, 'currency') #>> '{}');
-    IF v_cur !~ '^[A-Z]{3}$' THEN
-        RAISE EXCEPTION 'p_currency must be an ISO 4217 code such as CNY, got "%"', v_cur USING ERRCODE = '22023';
-    END IF;
+    v_cur := fieldops.check_currency_arg(p_tenant_id, p_currency, 'p_currency');
     IF NOT EXISTS (SELECT 1 FROM fieldops.customer c WHERE c.tenant_id OPERATOR(pg_catalog.=) p_tenant_id
                       AND c.customer_id OPERATOR(pg_catalog.=) p_customer_id) THEN
         RAISE EXCEPTION 'p_customer_id % is not a customer of tenant %', p_customer_id, p_tenant_id USING ERRCODE = '23503';
